@@ -1,0 +1,132 @@
+"""Choosing and building the isolation a zygote runs in.
+
+Levels, strongest first:
+  bwrap    bubblewrap: a minimal read-only view of the host (system libraries and the
+           Python installation only), no network, fresh PID/IPC/UTS namespaces.
+  unshare  user namespaces through util-linux `unshare`: the whole host read-only,
+           private /tmp, no network, fresh PID/IPC/UTS namespaces.
+  none     no isolation beyond limits and per-candidate namespaces where the kernel
+           allows them; only with --unsafe-no-isolation.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+
+LEVELS = ("bwrap", "unshare", "none")
+
+# Files under /etc that Python and the C library read; the rest of /etc stays hidden.
+_ETC = (
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
+    "nsswitch.conf", "hosts", "host.conf", "mime.types", "ssl/certs",
+)
+
+
+class IsolationUnavailable(Exception):
+    """No isolation level could start here, and running without one was not allowed."""
+
+
+def _works(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.cache
+def available_levels() -> tuple[str, ...]:
+    found = []
+    if shutil.which("bwrap") and _works(bwrap_command(["/bin/true"])):
+        found.append("bwrap")
+    if shutil.which("unshare") and _works(unshare_command(["/bin/true"])):
+        found.append("unshare")
+    found.append("none")
+    return tuple(found)
+
+
+def choose_level(requested: str | None = None, allow_unsafe: bool = False) -> str:
+    levels = available_levels()
+    if requested:
+        if requested not in LEVELS:
+            raise IsolationUnavailable(f"unknown isolation level {requested!r}; choose from {', '.join(LEVELS)}")
+        if requested not in levels:
+            raise IsolationUnavailable(f"isolation level {requested!r} does not work on this machine")
+        if requested == "none" and not allow_unsafe:
+            raise IsolationUnavailable("isolation 'none' needs --unsafe-no-isolation")
+        return requested
+    if levels[0] == "none" and not allow_unsafe:
+        raise IsolationUnavailable(
+            "neither bubblewrap nor user namespaces work here; install bubblewrap "
+            "(apt-get install bubblewrap) or pass --unsafe-no-isolation"
+        )
+    return levels[0]
+
+
+def _python_paths() -> list[str]:
+    """Directories the interpreter and bombe need, each once, outermost first."""
+    wanted = {sys.base_prefix, sys.prefix, package_root()}
+    wanted |= {os.path.realpath(p) for p in list(wanted)}
+    executable = os.path.realpath(sys.executable)
+    wanted.add(os.path.dirname(executable))
+    kept: list[str] = []
+    for path in sorted(wanted, key=len):
+        if path in ("/", "/usr") or path.startswith("/usr/"):
+            continue
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def package_root() -> str:
+    """The directory that holds the `bombe` package."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def bwrap_command(inner: list[str]) -> list[str]:
+    command = [
+        # No --die-with-parent: it follows the thread that started bwrap, and pool threads
+        # come and go. The zygote exits when its control socket closes instead.
+        "bwrap", "--unshare-all", "--new-session", "--clearenv",
+        "--ro-bind", "/usr", "/usr",
+    ]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            command += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            command += ["--ro-bind", top, top]
+    for name in _ETC:
+        command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    for path in _python_paths():
+        command += ["--ro-bind", path, path]
+    command += [
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
+        "--chdir", "/tmp", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
+        "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
+    ]
+    if os.geteuid() == 0:
+        # Run by root, bwrap would keep capabilities; drop them all but CAP_SETFCAP, which
+        # the kernel asks of whoever maps uid 0 into the per-candidate user namespaces.
+        command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETFCAP"]
+    return command + ["--"] + inner
+
+
+def unshare_command(inner: list[str]) -> list[str]:
+    return [
+        "unshare", "--user", "--map-root-user", "--mount", "--net", "--ipc", "--uts",
+        "--pid", "--fork", "--kill-child", "--mount-proc",
+    ] + inner
+
+
+def zygote_command(level: str, role: str, control_fd: int) -> list[str]:
+    # -E -s: no environment or user site can steer the interpreter; bombe is found by path.
+    start = f"import sys; sys.path.insert(0, {package_root()!r}); from bombe.sandbox.zygote import main; main()"
+    inner = [sys.executable, "-E", "-s", "-c", start, "--role", role, "--control-fd", str(control_fd)]
+    if level == "bwrap":
+        return bwrap_command(inner + ["--own-pid-namespace"])
+    if level == "unshare":
+        return unshare_command(inner + ["--own-pid-namespace", "--read-only-view"])
+    return inner

@@ -1,0 +1,280 @@
+"""The Sandbox: a pool of workers, each a candidate zygote and a judge zygote.
+
+`Sandbox.run(jobs)` takes many (candidate, checks) jobs and yields `(index, Outcome)`
+as each finishes. The parent side here is trusted: it compares values for
+call/expected checks and collects the judge's verdict for assert-style checks.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from bombe.sandbox import isolation, verdict, wire
+from bombe.sandbox.channel import CandidateChannel, CandidateGone
+from bombe.sandbox.limits import Limits
+from bombe.task import CallTest, Outcome, Task
+
+_START_TIMEOUT = 60.0
+_MAX_CONTROL_MESSAGE = 64 << 20
+
+
+@dataclass
+class Job:
+    """One candidate program and the checks it must meet: call pairs, or assert code."""
+
+    code: str
+    entry_point: str
+    calls: list[CallTest] | None = None
+    checks: list[str] | None = None       # assert-style sources, run by the judge
+    call_check: bool = False               # each source defines check(candidate): call it
+    prelude: str = ""                      # trusted code the tests may use (the task prompt)
+    setup: str = ""
+    limits: Limits | None = None
+    tag: object = field(default=None, compare=False)
+
+    @classmethod
+    def for_task(cls, task: Task, code: str, limits: Limits | None = None, tag: object = None) -> Job:
+        if task.tests is not None:
+            return cls(code, task.entry_point, calls=task.all_call_tests, setup=task.setup or "",
+                       limits=limits, tag=tag)
+        if task.test is not None:
+            return cls(code, task.entry_point, checks=[task.test], call_check=True, prelude=task.prompt,
+                       setup=task.setup or "", limits=limits, tag=tag)
+        return cls(code, task.entry_point, checks=list(task.test_list or []), prelude=task.prompt,
+                   setup=task.setup or "", limits=limits, tag=tag)
+
+
+class WorkerDied(Exception):
+    """A zygote stopped answering; the worker restarts it."""
+
+
+class Zygote:
+    """One fork server process and the trusted end of its control socket."""
+
+    def __init__(self, level: str, role: str):
+        self.level, self.role = level, role
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        command = isolation.zygote_command(level, role, theirs.fileno())
+        debug = os.environ.get("BOMBE_DEBUG_SANDBOX")
+        self.process = subprocess.Popen(
+            command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        theirs.close()
+        self.sock = ours
+        try:
+            hello = wire.recv_msg(ours, deadline=time.monotonic() + _START_TIMEOUT)
+        except (wire.ChannelClosed, wire.ChannelTimeout) as exc:
+            self.close()
+            raise WorkerDied(f"the {role} sandbox ({level}) did not start: {exc}") from None
+        self.fresh_namespaces = bool(hello.get("fresh_namespaces"))
+
+    def send(self, message: dict, fd: int | None = None) -> None:
+        try:
+            wire.send_msg(self.sock, message, fd)
+        except OSError as exc:
+            raise WorkerDied(f"{self.role} zygote: {exc}") from None
+
+    def receive(self, deadline: float) -> dict:
+        try:
+            return wire.recv_msg(self.sock, _MAX_CONTROL_MESSAGE, deadline)
+        except (wire.ChannelClosed, wire.ChannelTimeout) as exc:
+            raise WorkerDied(f"{self.role} zygote: {exc or 'no answer'}") from None
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+
+
+class Worker:
+    """Runs one job at a time: its candidate in a fresh child, its tests in a judge child."""
+
+    def __init__(self, level: str, limits: Limits):
+        self.level, self.limits = level, limits
+        self.candidates = Zygote(level, "candidate")
+        self.judges: Zygote | None = None
+
+    def close(self) -> None:
+        for zygote in (self.candidates, self.judges):
+            if zygote is not None:
+                zygote.close()
+
+    def _restart(self) -> None:
+        self.close()
+        self.judges = None
+        self.candidates = Zygote(self.level, "candidate")
+
+    def run(self, job: Job) -> Outcome:
+        try:
+            return self._run(job)
+        except WorkerDied as exc:
+            self._restart()
+            return Outcome("killed", 0, 0, f"sandbox worker lost: {exc}", 0.0)
+
+    def _run(self, job: Job) -> Outcome:
+        limits = job.limits or self.limits
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.candidates.send({"op": "spawn", "limits": limits.to_dict()}, theirs.fileno())
+        finally:
+            theirs.close()
+        deadline = time.monotonic() + limits.timeout + 0.5
+        with ours:
+            if job.calls is not None:
+                load, replies, gone = self._drive_calls(ours, job, limits, deadline)
+            else:
+                judged = self._judge(ours, job, limits, deadline)
+        self.candidates.send({"op": "finish"})
+        report = self.candidates.receive(time.monotonic() + limits.timeout + 10)
+        if job.calls is not None:
+            return verdict.judge_calls(job.calls, load, replies, gone, report)
+        return verdict.judge_asserts(judged, report)
+
+    @staticmethod
+    def _drive_calls(sock: socket.socket, job: Job, limits: Limits, deadline: float):
+        channel = CandidateChannel(sock, limits.value_bytes, deadline)
+        load, replies = None, []
+        try:
+            load = channel.load(job.code, job.entry_point)
+            if load["status"] == "ready" and job.calls:
+                channel.send_calls([(t.args, t.kwargs) for t in job.calls])
+                for _ in job.calls:
+                    replies.append(channel.next_reply())
+        except CandidateGone:
+            pass
+        return load, replies, channel.gone is not None
+
+    def _judge(self, sock: socket.socket, job: Job, limits: Limits, deadline: float) -> dict:
+        if self.judges is None:
+            self.judges = Zygote(self.level, "judge")
+        message = {
+            "op": "judge",
+            "job": {
+                "code": job.code, "entry_point": job.entry_point, "checks": job.checks,
+                "call_check": job.call_check, "prelude": job.prelude, "setup": job.setup,
+                "timeout": limits.timeout, "max_bytes": limits.value_bytes,
+            },
+        }
+        self.judges.send(message, sock.fileno())
+        sock.close()
+        try:
+            return self.judges.receive(deadline + 5)
+        except WorkerDied:
+            self.judges.close()
+            self.judges = None
+            return {"checks_run": 0, "checks_passed": 0, "load": None,
+                    "failure": {"kind": "judge_error", "error": "the judge sandbox died"}}
+
+
+class Sandbox:
+    """The only place untrusted code runs: `workers` parallel workers under `limits`."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        limits: Limits | None = None,
+        isolation_level: str | None = None,
+        allow_unsafe: bool = False,
+    ):
+        self.limits = limits or Limits()
+        self.isolation = isolation.choose_level(isolation_level, allow_unsafe)
+        self.worker_count = max(1, workers or os.cpu_count() or 1)
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._workers: list[Worker] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start_workers(self) -> None:
+        with self._lock:
+            missing = self.worker_count - len(self._workers)
+            if missing <= 0:
+                return
+            started: list[Worker] = []
+            errors: list[Exception] = []
+
+            def start() -> None:
+                try:
+                    started.append(Worker(self.isolation, self.limits))
+                except Exception as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=start) for _ in range(missing)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            for worker in started:
+                self._workers.append(worker)
+                self._idle.put(worker)
+            if errors and not self._workers:
+                raise errors[0]
+
+    @property
+    def fresh_namespaces(self) -> bool:
+        self._start_workers()
+        return all(w.candidates.fresh_namespaces for w in self._workers)
+
+    def run_one(self, job: Job) -> Outcome:
+        return next(self.run([job]))[1]
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[int, Outcome]]:
+        """Yield (index, outcome) for each job as it finishes, not in input order."""
+        self._start_workers()
+        pending: queue.Queue = queue.Queue()
+        done: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        count = 0
+        for count, job in enumerate(jobs, 1):
+            pending.put((count - 1, job))
+
+        def work() -> None:
+            worker = self._idle.get()
+            try:
+                while not stop.is_set():
+                    try:
+                        index, job = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        outcome = worker.run(job)
+                    except Exception as exc:  # noqa: BLE001 - a harness bug must not hang the batch
+                        outcome = Outcome("killed", 0, 0, f"sandbox error: {type(exc).__name__}: {exc}", 0.0)
+                    done.put((index, outcome))
+            finally:
+                self._idle.put(worker)
+
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(min(len(self._workers), count))]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(count):
+                yield done.get()
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in self._workers:
+                worker.close()
+            self._workers.clear()
+            self._idle = queue.Queue()

@@ -1,0 +1,117 @@
+"""Trusted decisions: turn what came back from a candidate into an Outcome.
+
+Nothing here trusts the candidate's process: a pass needs every expected value matched
+here, or every assert-style check passed in the judge, which never loaded candidate code.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from bombe.sandbox.channel import Reply
+from bombe.sandbox.codec import values_match
+from bombe.task import CallTest, Outcome
+
+_MEMORY_ERRORS = {"MemoryError"}
+
+
+def _ending(report: dict, checks_run: int) -> tuple[str, str]:
+    """Why the candidate stopped before finishing its checks, from the zygote's report."""
+    at = f" (after {checks_run} checks)"
+    if report.get("output_exceeded"):
+        return "output_limit", f"output exceeded {report.get('output_bytes', 0)} bytes{at}"
+    if report.get("timed_out"):
+        return "timeout", f"timed out{at}"
+    sig = report.get("signal")
+    if sig == signal.SIGXCPU:
+        return "timeout", f"CPU time limit{at}"
+    if sig is not None:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return "killed", f"killed by {name}{at}"
+    code = report.get("exit_code")
+    if code is not None:
+        return "error", f"exited with code {code}{at}"
+    return "killed", f"stopped{at}"
+
+
+def _exception_status(exc_type: str) -> str:
+    return "memory" if exc_type in _MEMORY_ERRORS else "error"
+
+
+def _load_failure(load: dict) -> tuple[str, str]:
+    if load["status"] == "invalid":
+        return "invalid", f"{load['exc']}: {load['msg']}"
+    return _exception_status(load["exc"]), f"{load['exc']} while loading: {load['msg']}"
+
+
+def _describe_call(test: CallTest, index: int) -> str:
+    args = ", ".join([repr(a)[:60] for a in test.args] + [f"{k}={v!r}"[:60] for k, v in test.kwargs.items()])
+    return f"check {index + 1}: f({args})"
+
+
+def judge_calls(
+    tests: list[CallTest], load: dict | None, replies: list[Reply], gone: bool, report: dict
+) -> Outcome:
+    """Compare a candidate's replies with the expected values, here in the trusted parent."""
+    wall, tail, rss = report.get("wall_ms", 0.0), report.get("output_tail", ""), report.get("max_rss_kb", 0)
+
+    def outcome(status: str, passed: int, error: str | None, run: int | None = None) -> Outcome:
+        return Outcome(status, len(replies) if run is None else run, passed, error, wall, tail, rss,
+                       outputs=[r.value if r.ok else None for r in replies])
+
+    if report.get("output_exceeded"):
+        return outcome("output_limit", 0, _ending(report, len(replies))[1])
+    if load is None:
+        status, error = _ending(report, 0)
+        return outcome(status, 0, error, 0)
+    if load["status"] != "ready":
+        status, error = _load_failure(load)
+        return outcome(status, 0, error, 0)
+    passed, failure = 0, None
+    for index, (test, reply) in enumerate(zip(tests, replies)):
+        if reply.ok and values_match(reply.value, test.expected, test.atol, test.rtol):
+            passed += 1
+        elif failure is None:
+            if reply.ok:
+                failure = ("fail", f"wrong answer at {_describe_call(test, index)}: got {reply.value!r:.80}")
+            else:
+                failure = (_exception_status(reply.exc_type or ""),
+                           f"{reply.exc_type} at {_describe_call(test, index)}: {reply.exc_msg[:120]}")
+    if len(replies) < len(tests):
+        status, error = _ending(report, len(replies))
+        if failure is None or gone:
+            return outcome(status, passed, error if failure is None else f"{failure[1]}; then {error}")
+    if failure is not None:
+        return outcome(failure[0], passed, failure[1])
+    return outcome("pass", passed, None)
+
+
+def judge_asserts(judged: dict, report: dict) -> Outcome:
+    """Turn the judge's report (and how the candidate ended) into an Outcome."""
+    wall, tail, rss = report.get("wall_ms", 0.0), report.get("output_tail", ""), report.get("max_rss_kb", 0)
+    run, passed = int(judged.get("checks_run", 0)), int(judged.get("checks_passed", 0))
+
+    def outcome(status: str, error: str | None) -> Outcome:
+        return Outcome(status, run, passed, error, wall, tail, rss)
+
+    if report.get("output_exceeded"):
+        return outcome("output_limit", _ending(report, run)[1])
+    load = judged.get("load")
+    if load is not None and load["status"] != "ready":
+        return outcome(*_load_failure(load))
+    failure = judged.get("failure")
+    if failure is None and load is not None and run > 0 and passed == run:
+        return outcome("pass", None)
+    kind = (failure or {}).get("kind")
+    error = (failure or {}).get("error", "no checks ran")
+    if kind == "candidate_gone" or load is None:
+        status, ending = _ending(report, run)
+        return outcome(status, ending if kind != "candidate_gone" else f"{error}; {ending}")
+    if kind == "candidate_raised":
+        exc_type = error.split(" ", 1)[0]
+        return outcome(_exception_status(exc_type), error)
+    if kind == "assertion":
+        return outcome("fail", error)
+    if kind == "judge_timeout":
+        return outcome("timeout", error)
+    return outcome("error", error)

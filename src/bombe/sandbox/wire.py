@@ -1,0 +1,95 @@
+"""Framing for sandbox sockets: a 4-byte length, then a JSON body; fds ride on a marker byte."""
+
+from __future__ import annotations
+
+import array
+import json
+import os
+import socket
+import struct
+import time
+from typing import Any
+
+_HEADER = struct.Struct("!I")
+_WITH_FD = b"F"
+_NO_FD = b"M"
+
+
+class ChannelClosed(Exception):
+    """The other end went away, or broke the framing."""
+
+
+class ChannelTimeout(Exception):
+    """No complete message arrived before the deadline."""
+
+
+def send_msg(sock: socket.socket, body: Any, fd: int | None = None) -> None:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    if fd is None:
+        sock.sendall(_NO_FD + _HEADER.pack(len(payload)) + payload)
+    else:
+        sock.sendmsg([_WITH_FD], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+        sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ChannelTimeout()
+            sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(min(size - len(chunks), 1 << 20))
+        except socket.timeout:
+            raise ChannelTimeout() from None
+        except OSError as exc:
+            raise ChannelClosed(str(exc)) from None
+        if not chunk:
+            raise ChannelClosed("end of stream")
+        chunks += chunk
+    return bytes(chunks)
+
+
+def recv_raw(sock: socket.socket, max_bytes: int, deadline: float | None = None) -> tuple[bytes, int | None]:
+    """Read one message's body (undecoded) and the fd that came with it, if any."""
+    fd = None
+    if deadline is not None:
+        sock.settimeout(max(deadline - time.monotonic(), 0.0001))
+    try:
+        marker, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
+    except socket.timeout:
+        raise ChannelTimeout() from None
+    except OSError as exc:
+        raise ChannelClosed(str(exc)) from None
+    if not marker:
+        raise ChannelClosed("end of stream")
+    if fds:
+        fd = fds[0]
+    if marker not in (_WITH_FD, _NO_FD):
+        raise ChannelClosed("broken framing")
+    (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size, deadline))
+    if size > max_bytes:
+        raise ChannelClosed(f"message of {size} bytes exceeds the limit of {max_bytes}")
+    return _recv_exact(sock, size, deadline), fd
+
+
+def recv_msg_fd(
+    sock: socket.socket, max_bytes: int = 64 << 20, deadline: float | None = None
+) -> tuple[Any, int | None]:
+    body, fd = recv_raw(sock, max_bytes, deadline)
+    try:
+        return json.loads(body), fd
+    except (ValueError, RecursionError):
+        if fd is not None:
+            os.close(fd)
+        raise ChannelClosed("message is not JSON") from None
+
+
+def recv_msg(sock: socket.socket, max_bytes: int = 64 << 20, deadline: float | None = None) -> Any:
+    """One message; an fd the peer slipped in is closed, never used."""
+    message, fd = recv_msg_fd(sock, max_bytes, deadline)
+    if fd is not None:
+        os.close(fd)
+    return message

@@ -1,0 +1,370 @@
+"""The fork server: a warm interpreter inside the isolation that forks one child per job.
+
+Run as `python -I -m bombe.sandbox.zygote --role candidate|judge --control-fd N`.
+It never runs candidate code itself. As `candidate` it forks, per job, a child that
+becomes PID 1 of fresh user, PID, mount and IPC namespaces (so every process the
+candidate starts dies with it), with its own /tmp, limits it cannot lift, and no
+capabilities; it kills that child at the deadline, caps its output, and reports how it
+ended. As `judge` it forks a child that runs a benchmark's tests against the candidate
+through a proxy, and reports the result. Decisions are made by the parent, not here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import select
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import sys
+import time
+
+from bombe.sandbox import judge, linux, runner, wire
+from bombe.sandbox.limits import Limits, apply_rlimits
+
+# Modules candidates commonly import, loaded once here so each fork gets them for free.
+PRELOAD = (
+    "abc array bisect calendar cmath collections copy dataclasses datetime decimal enum "
+    "fractions functools hashlib heapq itertools json math numbers operator random re "
+    "statistics string struct textwrap typing unicodedata threading"
+).split()
+
+CANDIDATE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "TMPDIR": "/tmp",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_NAMESPACES = linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWIPC
+_TAIL = 2000
+
+
+def _exit_child(code: int = 0) -> None:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def _mount_private_dirs(limits: Limits) -> None:
+    linux.mount("none", "/", None, linux.MS_REC | linux.MS_PRIVATE)
+    tmp_opts = f"size={limits.tmp_size_mb}m,mode=1777"
+    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, tmp_opts)
+    if os.path.isdir("/dev/shm"):
+        linux.mount("tmpfs", "/dev/shm", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, tmp_opts)
+    hidden = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
+    try:  # a /proc that shows only the candidate's own processes
+        linux.mount("proc", "/proc", "proc", hidden)
+    except OSError:  # refused where the outer /proc has overmounts: hide it instead
+        linux.mount("tmpfs", "/proc", "tmpfs", hidden | linux.MS_RDONLY, "size=4k,mode=555")
+
+
+def _place_fds(channel_fd: int, out_w: int) -> None:
+    """Leave exactly: 0 /dev/null, 1 and 2 the output pipe, 3 the channel."""
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for fd in (devnull, out_w, channel_fd)]
+    os.dup2(high[0], 0)
+    os.dup2(high[1], 1)
+    os.dup2(high[1], 2)
+    os.dup2(high[2], 3)
+    os.closerange(4, 1 << 20)
+
+
+def _become_candidate(channel_fd: int, out_w: int, limits: Limits, fresh_namespaces: bool) -> None:
+    """In the forked child: shut every door, then serve the candidate's calls. Never returns."""
+    try:
+        if fresh_namespaces:
+            _mount_private_dirs(limits)
+        else:
+            private = f"/tmp/bombe-candidate-{os.getpid()}"
+            os.makedirs(private, mode=0o700)
+            os.chdir(private)
+        os.setsid()
+        if fresh_namespaces:
+            os.chdir("/tmp")
+        _place_fds(channel_fd, out_w)
+        os.environ.clear()
+        os.environ.update(CANDIDATE_ENV)
+        apply_rlimits(limits)
+        if fresh_namespaces:
+            linux.drop_all_capabilities()
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        runner.serve(socket.socket(fileno=3))
+    except BaseException:  # noqa: BLE001 - nothing may escape into the zygote's loop
+        _exit_child(70)
+    _exit_child(0)
+
+
+class CandidateServer:
+    def __init__(self, control: socket.socket, own_pid_namespace: bool):
+        self.control = control
+        self.own_pid_namespace = own_pid_namespace
+        self.fresh_namespaces = self._probe_namespaces()
+
+    @staticmethod
+    def _probe_namespaces() -> bool:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                linux.unshare(_NAMESPACES)
+                _exit_child(0)
+            except BaseException:
+                _exit_child(1)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    def _fork_candidate(self, channel_fd: int, out_w: int, limits: Limits) -> int:
+        if not self.fresh_namespaces:
+            pid = os.fork()
+            if pid == 0:
+                _become_candidate(channel_fd, out_w, limits, False)
+            return pid
+        report_r, report_w = os.pipe()
+        uid, gid = os.getuid(), os.getgid()
+        middle = os.fork()
+        if middle == 0:  # unshare, then fork the namespace's PID 1 and leave at once
+            code = 1
+            try:
+                os.close(report_r)
+                linux.unshare(_NAMESPACES)
+                linux.write_id_maps(uid, gid)
+                child = os.fork()
+                if child == 0:
+                    os.close(report_w)
+                    _become_candidate(channel_fd, out_w, limits, True)
+                os.write(report_w, struct.pack("i", child))
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 - told to the parent by the missing pid
+                if os.environ.get("BOMBE_DEBUG_SANDBOX"):
+                    print(f"candidate namespaces: {exc!r}", file=sys.stderr)
+            finally:
+                _exit_child(code)
+        os.close(report_w)
+        data = os.read(report_r, 4)
+        os.close(report_r)
+        os.waitpid(middle, 0)
+        if len(data) != 4:
+            raise OSError("could not start the candidate's namespaces")
+        return struct.unpack("i", data)[0]
+
+    def handle(self, channel_fd: int, limits: Limits) -> dict:
+        started = time.monotonic()
+        deadline = started + limits.timeout
+        out_r, out_w = os.pipe()
+        try:
+            pid = self._fork_candidate(channel_fd, out_w, limits)
+        finally:
+            os.close(out_w)
+            os.close(channel_fd)
+        report = self._supervise(pid, out_r, deadline, limits)
+        report["wall_ms"] = round((report.pop("ended") - started) * 1000, 3)
+        if not self.fresh_namespaces:
+            shutil.rmtree(f"/tmp/bombe-candidate-{pid}", ignore_errors=True)
+        if self.own_pid_namespace:
+            _kill_everything_else()
+        return report
+
+    def _supervise(self, pid: int, out_r: int, deadline: float, limits: Limits) -> dict:
+        pidfd = os.pidfd_open(pid)
+        selector = selectors.DefaultSelector()
+        selector.register(out_r, selectors.EVENT_READ, "output")
+        selector.register(pidfd, selectors.EVENT_READ, "exit")
+        selector.register(self.control, selectors.EVENT_READ, "control")
+        tail, total = bytearray(), 0
+        timed_out = output_exceeded = finished = killed = False
+        status = rusage = None
+        ended = None
+        while not finished or status is None:
+            if finished and not killed:
+                killed = self._kill(pid)
+            wait = None if killed else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                timed_out, killed = True, self._kill(pid)
+                wait = None
+            for key, _ in selector.select(wait):
+                if key.data == "output":
+                    chunk = os.read(out_r, 1 << 16)
+                    if not chunk:
+                        selector.unregister(out_r)
+                        continue
+                    total += len(chunk)
+                    tail = (tail + chunk)[-_TAIL:]
+                    if total > limits.output_bytes and not killed:
+                        output_exceeded, killed = True, self._kill(pid)
+                elif key.data == "exit":
+                    _, status, rusage = os.wait4(pid, 0)
+                    ended = time.monotonic()
+                    selector.unregister(pidfd)
+                else:
+                    message = wire.recv_msg(self.control)
+                    if message.get("op") != "finish":
+                        raise RuntimeError(f"unexpected message while supervising: {message}")
+                    finished = True
+                    selector.unregister(self.control)
+        selector.close()
+        os.close(pidfd)
+        os.close(out_r)
+        return {
+            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "killed_by_us": killed,
+            "timed_out": timed_out,
+            "output_exceeded": output_exceeded,
+            "output_bytes": total,
+            "output_tail": tail.decode("utf-8", "replace"),
+            "max_rss_kb": rusage.ru_maxrss if rusage else 0,
+            "ended": ended or time.monotonic(),
+        }
+
+    @staticmethod
+    def _kill(pid: int) -> bool:
+        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        return True
+
+
+def _kill_everything_else() -> None:
+    """Inside our own PID namespace, nothing but us should be alive between jobs."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    while True:
+        try:
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        time.sleep(0.001)
+
+
+class JudgeServer:
+    def __init__(self, control: socket.socket):
+        self.control = control
+
+    def handle(self, channel_fd: int, job: dict) -> dict:
+        timeout = float(job["timeout"])
+        deadline = time.monotonic() + timeout + 1.0
+        report_r, report_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(report_r)
+                os.setsid()
+                linux.prctl(linux.PR_SET_DUMPABLE, 0)
+                result = judge.main(
+                    socket.socket(fileno=channel_fd), job, time.monotonic() + timeout, int(job["max_bytes"])
+                )
+                data = json.dumps(result).encode()
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(report_w, view):]
+            finally:
+                _exit_child(0)
+        os.close(report_w)
+        os.close(channel_fd)
+        data = bytearray()
+        timed_out = False
+        while True:
+            wait = deadline - time.monotonic()
+            ready = select.select([report_r], [], [], max(wait, 0))[0] if wait > 0 else []
+            if not ready:
+                timed_out = True
+                break
+            chunk = os.read(report_r, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+        os.close(report_r)
+        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        os.waitpid(pid, 0)
+        if timed_out:
+            return {"checks_run": 0, "checks_passed": 0, "load": None,
+                    "failure": {"kind": "judge_timeout", "error": "the tests did not finish in time"}}
+        try:
+            return json.loads(data)
+        except ValueError:
+            return {"checks_run": 0, "checks_passed": 0, "load": None,
+                    "failure": {"kind": "judge_error", "error": "the judge died"}}
+
+
+def _make_view_read_only() -> None:
+    """For the `unshare` level: remount every mount read-only, then give us a private /tmp."""
+    linux.mount("none", "/", None, linux.MS_REC | linux.MS_PRIVATE)
+    keep = {"nosuid": linux.MS_NOSUID, "nodev": linux.MS_NODEV, "noexec": linux.MS_NOEXEC}
+    with open("/proc/self/mountinfo") as handle:
+        mounts = [line.split() for line in handle]
+    for fields in mounts:
+        point, options = fields[4], fields[5].split(",")
+        if point.startswith("/proc") or point.startswith("/dev"):
+            continue
+        flags = linux.MS_BIND | linux.MS_REMOUNT | linux.MS_RDONLY
+        for option in options:
+            flags |= keep.get(option, 0)
+        try:
+            linux.mount("none", point, None, flags)
+        except OSError:
+            pass
+    for point in ("/tmp", "/dev/shm"):
+        if os.path.isdir(point):
+            linux.mount("tmpfs", point, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=256m,mode=1777")
+
+
+def serve(role: str, control_fd: int, own_pid_namespace: bool) -> None:
+    control = socket.socket(fileno=control_fd)
+    linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
+    linux.prctl(linux.PR_SET_DUMPABLE, 0)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    for name in PRELOAD:
+        __import__(name)
+    sys.set_int_max_str_digits(0)
+    server = CandidateServer(control, own_pid_namespace) if role == "candidate" else JudgeServer(control)
+    wire.send_msg(control, {
+        "hello": role,
+        "pid": os.getpid(),
+        "fresh_namespaces": getattr(server, "fresh_namespaces", False),
+    })
+    while True:
+        try:
+            message, fd = wire.recv_msg_fd(control)
+        except wire.ChannelClosed:
+            return
+        if fd is None:
+            continue
+        if message["op"] == "spawn":
+            report = server.handle(fd, Limits.from_dict(message["limits"]))
+        else:
+            report = server.handle(fd, message["job"])
+        wire.send_msg(control, report)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--role", choices=("candidate", "judge"), required=True)
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--own-pid-namespace", action="store_true")
+    parser.add_argument("--read-only-view", action="store_true")
+    options = parser.parse_args()
+    if options.read_only_view:
+        _make_view_read_only()
+    serve(options.role, options.control_fd, options.own_pid_namespace)
+
+
+if __name__ == "__main__":
+    main()
