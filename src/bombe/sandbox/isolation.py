@@ -107,6 +107,7 @@ def bwrap_command(inner: list[str]) -> list[str]:
         "--chdir", "/tmp", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
         "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
     ]
+    command += ["--remount-ro", "/"]  # bwrap's own root is a tmpfs; nothing may be left in it
     if os.geteuid() == 0:
         # Run by root, bwrap would keep capabilities; drop them all but CAP_SETFCAP, which
         # the kernel asks of whoever maps uid 0 into the per-candidate user namespaces.

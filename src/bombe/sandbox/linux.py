@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import platform
+import signal
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -63,14 +65,39 @@ def prctl(option: int, arg: int = 0) -> None:
     _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl {option}")
 
 
-def write_id_maps(uid: int, gid: int) -> None:
+def write_id_maps(uid: int, gid: int, pid: int | str = "self") -> None:
     """Map root in a fresh user namespace to the ids it was created by."""
-    with open("/proc/self/setgroups", "w") as handle:
-        handle.write("deny")
-    with open("/proc/self/uid_map", "w") as handle:
-        handle.write(f"0 {uid} 1")
-    with open("/proc/self/gid_map", "w") as handle:
-        handle.write(f"0 {gid} 1")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+        with open(f"/proc/{pid}/{name}", "w") as handle:
+            handle.write(text)
+
+
+_CLONE_SYSCALL = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
+_libc.syscall.restype = ctypes.c_long
+
+
+def clone_supported() -> bool:
+    return _CLONE_SYSCALL is not None
+
+
+def clone(flags: int) -> int:
+    """fork() that puts the child straight into new namespaces: one process, not two.
+
+    Python's own fork hooks run around it, as os.fork runs them. Only for a
+    single-threaded caller, like the zygote.
+    """
+    if _CLONE_SYSCALL is None:
+        raise OSError("clone is not wired for this architecture")
+    ctypes.pythonapi.PyOS_BeforeFork()
+    pid = _libc.syscall(_CLONE_SYSCALL, flags | signal.SIGCHLD, 0, 0, 0, 0)
+    if pid == 0:
+        ctypes.pythonapi.PyOS_AfterFork_Child()
+        return 0
+    errno = ctypes.get_errno()
+    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(errno, f"clone: {os.strerror(errno)}")
+    return pid
 
 
 class _CapHeader(ctypes.Structure):

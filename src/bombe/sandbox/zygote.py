@@ -20,7 +20,6 @@ import selectors
 import shutil
 import signal
 import socket
-import struct
 import sys
 import time
 
@@ -113,15 +112,24 @@ class CandidateServer:
 
     @staticmethod
     def _probe_namespaces() -> bool:
-        pid = os.fork()
+        """Can we give each candidate fresh namespaces here, with our ids mapped into them?"""
+        if not linux.clone_supported():
+            return False
+        try:
+            pid = linux.clone(_NAMESPACES)
+        except OSError:
+            return False
         if pid == 0:
-            try:
-                linux.unshare(_NAMESPACES)
-                _exit_child(0)
-            except BaseException:
-                _exit_child(1)
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status) == 0
+            time.sleep(5)  # killed by the parent below
+            _exit_child(0)
+        try:
+            linux.write_id_maps(os.getuid(), os.getgid(), pid)
+            return True
+        except OSError:
+            return False
+        finally:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
     def _fork_candidate(self, channel_fd: int, out_w: int, limits: Limits) -> int:
         if not self.fresh_namespaces:
@@ -129,33 +137,21 @@ class CandidateServer:
             if pid == 0:
                 _become_candidate(channel_fd, out_w, limits, False)
             return pid
-        report_r, report_w = os.pipe()
-        uid, gid = os.getuid(), os.getgid()
-        middle = os.fork()
-        if middle == 0:  # unshare, then fork the namespace's PID 1 and leave at once
-            code = 1
-            try:
-                os.close(report_r)
-                linux.unshare(_NAMESPACES)
-                linux.write_id_maps(uid, gid)
-                child = os.fork()
-                if child == 0:
-                    os.close(report_w)
-                    _become_candidate(channel_fd, out_w, limits, True)
-                os.write(report_w, struct.pack("i", child))
-                code = 0
-            except BaseException as exc:  # noqa: BLE001 - told to the parent by the missing pid
-                if os.environ.get("BOMBE_DEBUG_SANDBOX"):
-                    print(f"candidate namespaces: {exc!r}", file=sys.stderr)
-            finally:
-                _exit_child(code)
-        os.close(report_w)
-        data = os.read(report_r, 4)
-        os.close(report_r)
-        os.waitpid(middle, 0)
-        if len(data) != 4:
-            raise OSError("could not start the candidate's namespaces")
-        return struct.unpack("i", data)[0]
+        go_r, go_w = os.pipe()
+        pid = linux.clone(_NAMESPACES)
+        if pid == 0:  # PID 1 of its namespaces: wait until the zygote has mapped our ids
+            os.close(go_w)
+            if os.read(go_r, 1) != b"1":
+                _exit_child(71)
+            os.close(go_r)
+            _become_candidate(channel_fd, out_w, limits, True)
+        os.close(go_r)
+        try:
+            linux.write_id_maps(os.getuid(), os.getgid(), pid)
+            os.write(go_w, b"1")
+        finally:
+            os.close(go_w)
+        return pid
 
     def handle(self, channel_fd: int, limits: Limits) -> dict:
         started = time.monotonic()
@@ -251,57 +247,18 @@ def _kill_everything_else() -> None:
 
 
 class JudgeServer:
+    """Runs each job's tests right here: the judge never loads candidate code, only plain
+    values cross into it, so no fork per job is needed. The parent kills and replaces this
+    process if a test overruns its deadline.
+    """
+
     def __init__(self, control: socket.socket):
         self.control = control
 
     def handle(self, channel_fd: int, job: dict) -> dict:
-        timeout = float(job["timeout"])
-        deadline = time.monotonic() + timeout + 1.0
-        report_r, report_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(report_r)
-                os.setsid()
-                linux.prctl(linux.PR_SET_DUMPABLE, 0)
-                result = judge.main(
-                    socket.socket(fileno=channel_fd), job, time.monotonic() + timeout, int(job["max_bytes"])
-                )
-                data = json.dumps(result).encode()
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(report_w, view):]
-            finally:
-                _exit_child(0)
-        os.close(report_w)
-        os.close(channel_fd)
-        data = bytearray()
-        timed_out = False
-        while True:
-            wait = deadline - time.monotonic()
-            ready = select.select([report_r], [], [], max(wait, 0))[0] if wait > 0 else []
-            if not ready:
-                timed_out = True
-                break
-            chunk = os.read(report_r, 1 << 16)
-            if not chunk:
-                break
-            data += chunk
-        os.close(report_r)
-        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-            try:
-                target()
-            except (ProcessLookupError, PermissionError):
-                pass
-        os.waitpid(pid, 0)
-        if timed_out:
-            return {"checks_run": 0, "checks_passed": 0, "load": None,
-                    "failure": {"kind": "judge_timeout", "error": "the tests did not finish in time"}}
-        try:
-            return json.loads(data)
-        except ValueError:
-            return {"checks_run": 0, "checks_passed": 0, "load": None,
-                    "failure": {"kind": "judge_error", "error": "the judge died"}}
+        deadline = time.monotonic() + float(job["timeout"])
+        with socket.socket(fileno=channel_fd) as channel:
+            return judge.main(channel, job, deadline, int(job["max_bytes"]))
 
 
 def _make_view_read_only() -> None:
