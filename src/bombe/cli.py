@@ -9,10 +9,13 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from bombe import __version__
 from bombe.benchmarks import UnknownBenchmark, load_benchmark
 from bombe.sandbox import IsolationUnavailable, Limits, Sandbox
+from bombe.sandbox.isolation import LEVELS
+from bombe.sandbox.pool import WorkerDied
 from bombe.task import InputError, load_samples
 
 USAGE_ERROR = 2
@@ -22,7 +25,7 @@ out = Console()
 
 def fail(message: str) -> None:
     """One clear line for the user's mistake, and exit code 2."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     sys.exit(USAGE_ERROR)
 
 
@@ -62,7 +65,7 @@ def print_summary(summary: dict) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.01), default=10.0, show_default=True,
               help="Wall seconds per sample, loading and all checks.")
 @click.option("--memory-mb", type=click.IntRange(min=16), default=2048, show_default=True)
-@click.option("--isolation", type=click.Choice(["bwrap", "unshare", "none"]), default=None,
+@click.option("--isolation", type=click.Choice(LEVELS), default=None,
               help="Isolation level [default: the strongest that works here].")
 @click.option("--unsafe-no-isolation", is_flag=True, help="Allow running with no isolation if nothing else works.")
 def evaluate(tasks_path, benchmark, samples_arg, out_path, summary_path, workers, timeout, memory_mb,
@@ -95,7 +98,10 @@ def evaluate(tasks_path, benchmark, samples_arg, out_path, summary_path, workers
             elapsed = progress.tasks[bar].elapsed or 1e-9
             progress.update(bar, advance=1, rate=(progress.tasks[bar].completed + 1) / elapsed)
 
-        summary = run_evaluation(tasks, samples, sandbox, out_path, on_result=advance)
+        try:
+            summary = run_evaluation(tasks, samples, sandbox, out_path, on_result=advance)
+        except WorkerDied as exc:
+            fail(f"the sandbox could not start: {exc}")
     print_summary(summary)
     if summary_path:
         write_summary(summary, summary_path)

@@ -130,6 +130,10 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise InputError(path, number, None, f"not valid JSON ({exc.msg})") from None
+                except RecursionError:
+                    raise InputError(path, number, None, "not valid JSON (nested too deeply)") from None
+                except ValueError as exc:  # e.g. an int past sys.get_int_max_str_digits() digits
+                    raise InputError(path, number, None, f"not valid JSON ({str(exc)[:80]})") from None
                 if not isinstance(record, dict):
                     raise InputError(path, number, None, "a record must be a JSON object")
                 yield number, record

@@ -57,9 +57,9 @@ class CandidateChannel:
             raise self._lost("protocol violation: reply is not an object")
         return message
 
-    def load(self, code: str, entry_point: str) -> dict:
+    def load(self, code: str, entry_point: str, setup: str = "") -> dict:
         """Send the program; return its load report: status ready, invalid or load_error."""
-        wire.send_msg(self.sock, {"code": code, "entry_point": entry_point})
+        wire.send_msg(self.sock, {"code": code, "entry_point": entry_point, "setup": setup})
         report = self._recv()
         if report.get("status") not in ("ready", "invalid", "load_error"):
             raise self._lost("protocol violation: bad load report")

@@ -7,7 +7,8 @@ made can reach the side that decides. Never pickle, never marshal.
 
 Wire form: JSON, where a JSON object is always a one-key tag:
   {"t": [...]} tuple, {"s": [...]} set, {"f": [...]} frozenset, {"b": "base64"} bytes,
-  {"d": [[k, v], ...]} dict, {"i": "hex"} an int too large for plain JSON digits.
+  {"d": [[k, v], ...]} dict, {"i": "hex"} an int too large for plain JSON digits,
+  {"u": [code points]} text holding surrogate pairs, which JSON would merge.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from typing import Any
 
 MAX_DEPTH = 100
 _BIG_INT = 1 << 512
-_TAGS = frozenset("tsfbdi")
+_TAGS = frozenset("tsfbdiu")
+# JSON writes a high then a low surrogate as an escape pair that decodes to ONE character,
+# so text holding such a pair travels as code points instead.
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
 class EncodeError(Exception):
@@ -35,6 +40,8 @@ def to_wire(value: Any, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         raise EncodeError(f"nested deeper than {MAX_DEPTH}")
     kind = type(value)
+    if kind is str and _SURROGATE_PAIR.search(value):
+        return {"u": [ord(char) for char in value]}
     if value is None or kind is bool or kind is str:
         return value
     if kind is int:
@@ -77,6 +84,10 @@ def from_wire(wire: Any, depth: int = 0) -> Any:
             if type(body) is not str or len(body) > 100_000:
                 raise DecodeError("bad big int")
             return int(body, 16)
+        if tag == "u":
+            if type(body) is not list or not all(type(code) is int for code in body):
+                raise DecodeError("bad text")
+            return "".join(map(chr, body))
         if tag == "b":
             if type(body) is not str:
                 raise DecodeError("bad bytes")
@@ -125,10 +136,13 @@ def values_match(got: Any, expected: Any, atol: float | None = None, rtol: float
         return got_kind is expected_kind and got == expected
     if got_kind in (int, float) and expected_kind in (int, float):
         if got_kind is float or expected_kind is float:
-            if math.isnan(got) or math.isnan(expected):
-                return math.isnan(got) and math.isnan(expected)
-            if atol is not None or rtol is not None:
-                return math.isclose(got, expected, rel_tol=rtol or 0.0, abs_tol=atol or 0.0)
+            try:
+                if math.isnan(got) or math.isnan(expected):
+                    return math.isnan(got) and math.isnan(expected)
+                if atol is not None or rtol is not None:
+                    return math.isclose(got, expected, rel_tol=rtol or 0.0, abs_tol=atol or 0.0)
+            except OverflowError:  # an int beyond float range is close to no float
+                return False
         return got == expected
     if got_kind in (list, tuple) and expected_kind in (list, tuple):
         return len(got) == len(expected) and all(
@@ -139,5 +153,9 @@ def values_match(got: Any, expected: Any, atol: float | None = None, rtol: float
             values_match(got[k], expected[k], atol, rtol) for k in got
         )
     if got_kind in (set, frozenset) and expected_kind in (set, frozenset, list):
-        return got == set(expected) if expected_kind is list else got == expected
+        try:
+            wanted = set(expected) if expected_kind is list else expected
+        except TypeError:  # unhashable items: no set holds them
+            return False
+        return {(type(x) is bool, x) for x in got} == {(type(x) is bool, x) for x in wanted}
     return got_kind is expected_kind and got == expected

@@ -5,6 +5,8 @@ Levels, strongest first:
            Python installation only), no network, fresh PID/IPC/UTS namespaces.
   unshare  user namespaces through util-linux `unshare`: the whole host read-only,
            private /tmp, no network, fresh PID/IPC/UTS namespaces.
+  seccomp  a seccomp filter (libseccomp): no network, no leaving the process group, no
+           signals to other processes, no mounts or namespaces; the host is NOT read-only.
   none     no isolation beyond limits and per-candidate namespaces where the kernel
            allows them; only with --unsafe-no-isolation.
 """
@@ -17,7 +19,9 @@ import shutil
 import subprocess
 import sys
 
-LEVELS = ("bwrap", "unshare", "none")
+from bombe.sandbox import seccomp
+
+LEVELS = ("bwrap", "unshare", "seccomp", "none")
 
 # Files under /etc that Python and the C library read; the rest of /etc stays hidden.
 _ETC = (
@@ -44,6 +48,8 @@ def available_levels() -> tuple[str, ...]:
         found.append("bwrap")
     if shutil.which("unshare") and _works(unshare_command(["/bin/true"])):
         found.append("unshare")
+    if seccomp.available():
+        found.append("seccomp")
     found.append("none")
     return tuple(found)
 
@@ -130,4 +136,6 @@ def zygote_command(level: str, role: str, control_fd: int) -> list[str]:
         return bwrap_command(inner + ["--own-pid-namespace"])
     if level == "unshare":
         return unshare_command(inner + ["--own-pid-namespace", "--read-only-view"])
+    if level == "seccomp":
+        return inner + ["--seccomp"]
     return inner

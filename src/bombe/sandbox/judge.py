@@ -63,7 +63,7 @@ def _failing_line(exc: BaseException, filename: str, source: str) -> str:
 
 def _describe_failure(exc: BaseException, proxy: CandidateProxy, where: str, line: str) -> dict:
     if isinstance(exc, CandidateGone):
-        return {"kind": "candidate_gone", "error": f"candidate stopped during {where}: {exc}"}
+        return {"kind": "candidate_gone", "gone": str(exc), "error": f"candidate stopped during {where}: {exc}"}
     if proxy.raised is not None:
         kind, name = "candidate_raised", proxy.raised
     elif isinstance(exc, AssertionError):
@@ -77,7 +77,7 @@ def _describe_failure(exc: BaseException, proxy: CandidateProxy, where: str, lin
 def run_tests(channel: CandidateChannel, job: dict) -> dict:
     """Load the candidate through the channel, then run the task's tests against the proxy."""
     report = {"checks_run": 0, "checks_passed": 0, "failure": None}
-    load = channel.load(job["code"], job["entry_point"])
+    load = channel.load(job["code"], job["entry_point"], job.get("setup") or "")
     report["load"] = load
     if load["status"] != "ready":
         return report
@@ -125,7 +125,7 @@ def main(channel_sock: socket.socket, job: dict, deadline: float, max_bytes: int
         return run_tests(channel, job)
     except CandidateGone as exc:
         return {"checks_run": 0, "checks_passed": 0, "load": None,
-                "failure": {"kind": "candidate_gone", "error": f"candidate stopped: {exc}"}}
+                "failure": {"kind": "candidate_gone", "gone": str(exc), "error": f"candidate stopped: {exc}"}}
     except BaseException as exc:  # noqa: BLE001 - a broken test file is the harness's error
         return {"checks_run": 0, "checks_passed": 0, "load": None,
                 "failure": {"kind": "judge_error", "error": f"{type(exc).__name__} in test code: {exc}"[:300]}}

@@ -147,14 +147,14 @@ class Worker:
         channel = CandidateChannel(sock, limits.value_bytes, deadline)
         load, replies = None, []
         try:
-            load = channel.load(job.code, job.entry_point)
+            load = channel.load(job.code, job.entry_point, job.setup)
             if load["status"] == "ready" and job.calls:
                 channel.send_calls([(t.args, t.kwargs) for t in job.calls])
                 for _ in job.calls:
                     replies.append(channel.next_reply())
         except CandidateGone:
             pass
-        return load, replies, channel.gone is not None
+        return load, replies, channel.gone
 
     def _judge(self, sock: socket.socket, job: Job, limits: Limits, deadline: float) -> dict:
         if self.judges is None:

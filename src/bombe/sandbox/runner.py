@@ -25,7 +25,7 @@ def _describe(exc: BaseException) -> dict:
     return {"exc": type(exc).__name__, "msg": message}
 
 
-def _load(source: str, entry_point: str) -> tuple[dict, Any]:
+def _load(source: str, entry_point: str, setup: str = "") -> tuple[dict, Any]:
     try:
         code = compile(source, "<candidate>", "exec")
     except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError) as exc:
@@ -35,6 +35,8 @@ def _load(source: str, entry_point: str) -> tuple[dict, Any]:
     module.__dict__.update(namespace)
     sys.modules[CANDIDATE_MODULE] = module
     try:
+        if setup:  # the task's own set-up code, run where the candidate can use what it defines
+            exec(compile(setup, "<setup>", "exec"), module.__dict__)
         exec(code, module.__dict__)
     except BaseException as exc:
         return {"status": "load_error", **_describe(exc)}, None
@@ -63,7 +65,7 @@ def _call(function: Any, request: dict) -> dict:
 def serve(channel: socket.socket) -> None:
     """Load, report, then answer calls until the channel closes."""
     first = wire.recv_msg(channel)
-    report, function = _load(first["code"], first["entry_point"])
+    report, function = _load(first["code"], first["entry_point"], first.get("setup") or "")
     wire.send_msg(channel, report)
     if function is None:
         return

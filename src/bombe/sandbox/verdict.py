@@ -15,16 +15,19 @@ from bombe.task import CallTest, Outcome
 _MEMORY_ERRORS = {"MemoryError"}
 
 
-def _ending(report: dict, checks_run: int) -> tuple[str, str]:
-    """Why the candidate stopped before finishing its checks, from the zygote's report."""
+def _ending(report: dict, checks_run: int, gone: str | None = None) -> tuple[str, str]:
+    """Why the candidate stopped before finishing its checks: the zygote's report on how the
+    process ended, and `gone`, what the reading side saw (a timeout, a broken protocol)."""
     at = f" (after {checks_run} checks)"
     if report.get("output_exceeded"):
         return "output_limit", f"output exceeded {report.get('output_bytes', 0)} bytes{at}"
-    if report.get("timed_out"):
+    if report.get("timed_out") or gone == "timeout":
         return "timeout", f"timed out{at}"
     sig = report.get("signal")
     if sig == signal.SIGXCPU:
         return "timeout", f"CPU time limit{at}"
+    if report.get("killed_by_us"):  # still running when its checks ended: it stopped answering
+        return "error", f"stopped answering: {gone or 'no reply'}{at}"
     if sig is not None:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         return "killed", f"killed by {name}{at}"
@@ -50,7 +53,7 @@ def _describe_call(test: CallTest, index: int) -> str:
 
 
 def judge_calls(
-    tests: list[CallTest], load: dict | None, replies: list[Reply], gone: bool, report: dict
+    tests: list[CallTest], load: dict | None, replies: list[Reply], gone: str | None, report: dict
 ) -> Outcome:
     """Compare a candidate's replies with the expected values, here in the trusted parent."""
     wall, tail, rss = report.get("wall_ms", 0.0), report.get("output_tail", ""), report.get("max_rss_kb", 0)
@@ -62,7 +65,7 @@ def judge_calls(
     if report.get("output_exceeded"):
         return outcome("output_limit", 0, _ending(report, len(replies))[1])
     if load is None:
-        status, error = _ending(report, 0)
+        status, error = _ending(report, 0, gone)
         return outcome(status, 0, error, 0)
     if load["status"] != "ready":
         status, error = _load_failure(load)
@@ -78,7 +81,7 @@ def judge_calls(
                 failure = (_exception_status(reply.exc_type or ""),
                            f"{reply.exc_type} at {_describe_call(test, index)}: {reply.exc_msg[:120]}")
     if len(replies) < len(tests):
-        status, error = _ending(report, len(replies))
+        status, error = _ending(report, len(replies), gone)
         if failure is None or gone:
             return outcome(status, passed, error if failure is None else f"{failure[1]}; then {error}")
     if failure is not None:
@@ -105,7 +108,7 @@ def judge_asserts(judged: dict, report: dict) -> Outcome:
     kind = (failure or {}).get("kind")
     error = (failure or {}).get("error", "no checks ran")
     if kind == "candidate_gone" or load is None:
-        status, ending = _ending(report, run)
+        status, ending = _ending(report, run, (failure or {}).get("gone"))
         return outcome(status, ending if kind != "candidate_gone" else f"{error}; {ending}")
     if kind == "candidate_raised":
         exc_type = error.split(" ", 1)[0]

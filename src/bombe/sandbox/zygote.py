@@ -23,7 +23,7 @@ import socket
 import sys
 import time
 
-from bombe.sandbox import judge, linux, runner, wire
+from bombe.sandbox import judge, linux, runner, seccomp, wire
 from bombe.sandbox.limits import Limits, apply_rlimits
 
 # Modules candidates commonly import, loaded once here so each fork gets them for free.
@@ -78,7 +78,9 @@ def _place_fds(channel_fd: int, out_w: int) -> None:
     os.closerange(4, 1 << 20)
 
 
-def _become_candidate(channel_fd: int, out_w: int, limits: Limits, fresh_namespaces: bool) -> None:
+def _become_candidate(
+    channel_fd: int, out_w: int, limits: Limits, fresh_namespaces: bool, use_seccomp: bool = False
+) -> None:
     """In the forked child: shut every door, then serve the candidate's calls. Never returns."""
     try:
         if fresh_namespaces:
@@ -97,6 +99,8 @@ def _become_candidate(channel_fd: int, out_w: int, limits: Limits, fresh_namespa
         if fresh_namespaces:
             linux.drop_all_capabilities()
         linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+        if use_seccomp:
+            seccomp.install_filter()
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         runner.serve(socket.socket(fileno=3))
     except BaseException:  # noqa: BLE001 - nothing may escape into the zygote's loop
@@ -105,9 +109,10 @@ def _become_candidate(channel_fd: int, out_w: int, limits: Limits, fresh_namespa
 
 
 class CandidateServer:
-    def __init__(self, control: socket.socket, own_pid_namespace: bool):
+    def __init__(self, control: socket.socket, own_pid_namespace: bool, use_seccomp: bool = False):
         self.control = control
         self.own_pid_namespace = own_pid_namespace
+        self.use_seccomp = use_seccomp
         self.fresh_namespaces = self._probe_namespaces()
 
     @staticmethod
@@ -135,7 +140,7 @@ class CandidateServer:
         if not self.fresh_namespaces:
             pid = os.fork()
             if pid == 0:
-                _become_candidate(channel_fd, out_w, limits, False)
+                _become_candidate(channel_fd, out_w, limits, False, self.use_seccomp)
             return pid
         go_r, go_w = os.pipe()
         pid = linux.clone(_NAMESPACES)
@@ -144,7 +149,7 @@ class CandidateServer:
             if os.read(go_r, 1) != b"1":
                 _exit_child(71)
             os.close(go_r)
-            _become_candidate(channel_fd, out_w, limits, True)
+            _become_candidate(channel_fd, out_w, limits, True, self.use_seccomp)
         os.close(go_r)
         try:
             linux.write_id_maps(os.getuid(), os.getgid(), pid)
@@ -283,7 +288,7 @@ def _make_view_read_only() -> None:
             linux.mount("tmpfs", point, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=256m,mode=1777")
 
 
-def serve(role: str, control_fd: int, own_pid_namespace: bool) -> None:
+def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool = False) -> None:
     control = socket.socket(fileno=control_fd)
     linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
     linux.prctl(linux.PR_SET_DUMPABLE, 0)
@@ -291,7 +296,10 @@ def serve(role: str, control_fd: int, own_pid_namespace: bool) -> None:
     for name in PRELOAD:
         __import__(name)
     sys.set_int_max_str_digits(0)
-    server = CandidateServer(control, own_pid_namespace) if role == "candidate" else JudgeServer(control)
+    if role == "candidate":
+        server: CandidateServer | JudgeServer = CandidateServer(control, own_pid_namespace, use_seccomp)
+    else:
+        server = JudgeServer(control)
     wire.send_msg(control, {
         "hello": role,
         "pid": os.getpid(),
@@ -317,10 +325,11 @@ def main() -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--own-pid-namespace", action="store_true")
     parser.add_argument("--read-only-view", action="store_true")
+    parser.add_argument("--seccomp", action="store_true")
     options = parser.parse_args()
     if options.read_only_view:
         _make_view_read_only()
-    serve(options.role, options.control_fd, options.own_pid_namespace)
+    serve(options.role, options.control_fd, options.own_pid_namespace, options.seccomp)
 
 
 if __name__ == "__main__":
