@@ -351,7 +351,7 @@ def test_loads_of_random_bytes_gives_plain_data_or_decode_error(data):
         (float("nan"), float("nan")), ([float("nan")], [float("nan")]),
         (float("inf"), float("inf")),
         ({"a": {"b": [1, (2, 3)]}}, {"a": {"b": [1, [2, 3]]}}),
-        ({1, 2}, {2, 1}), ({1, 2}, [2, 1]), (frozenset({1}), {1}),
+        ({1, 2}, {2, 1}), (frozenset({1}), {1}),
         (10**100, 10**100),
     ],
     ids=repr,
@@ -369,7 +369,7 @@ def test_values_that_match(got, expected):
         ({"a": {"b": [1, 2]}}, {"a": {"b": [1, 3]}}),
         ("1", 1), (b"a", "a"), (None, 0), (None, []), ([], {}), ((), {}), ([1], {1}),
         (0.1 + 0.2, 0.3), (float("nan"), 1.0), (1.0, float("nan")), (float("inf"), float("-inf")),
-        ({1, 2}, {1, 3}), ({1}, [1, 2]),
+        ({1, 2}, {1, 3}), ({1}, [1, 2]), ({1, 2}, [2, 1]), ({1, 2, 3}, [1, 2, 2, 3]),
     ],
     ids=repr,
 )
@@ -416,10 +416,11 @@ def test_huge_int_against_a_float_does_not_crash():
     assert values_match(10**400, 1.5, atol=1e-6) is False
 
 
-def test_set_against_a_list_of_unhashables_does_not_crash():
-    # JSON cannot spell a set, so the expectation is a list; its items may be lists
-    assert values_match({(1, 2)}, [[1, 2]]) in (True, False)
+def test_a_set_never_matches_a_list():
+    # a set answer to a list question would pass sorting tasks with duplicates dropped
+    assert values_match({(1, 2)}, [[1, 2]]) is False
     assert values_match({1}, [[1]]) is False
+    assert values_match({1, 2, 3}, [1, 2, 3]) is False
 
 
 def test_bool_is_not_an_int_inside_sets():

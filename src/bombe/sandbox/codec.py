@@ -152,10 +152,6 @@ def values_match(got: Any, expected: Any, atol: float | None = None, rtol: float
         return got.keys() == expected.keys() and all(
             values_match(got[k], expected[k], atol, rtol) for k in got
         )
-    if got_kind in (set, frozenset) and expected_kind in (set, frozenset, list):
-        try:
-            wanted = set(expected) if expected_kind is list else expected
-        except TypeError:  # unhashable items: no set holds them
-            return False
-        return {(type(x) is bool, x) for x in got} == {(type(x) is bool, x) for x in wanted}
+    if got_kind in (set, frozenset) and expected_kind in (set, frozenset):
+        return {(type(x) is bool, x) for x in got} == {(type(x) is bool, x) for x in expected}
     return got_kind is expected_kind and got == expected

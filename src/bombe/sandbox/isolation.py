@@ -18,8 +18,10 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import PurePosixPath
 
 from bombe.sandbox import seccomp
+from bombe.sandbox.limits import Limits
 
 LEVELS = ("bwrap", "unshare", "seccomp", "none")
 
@@ -28,6 +30,10 @@ _ETC = (
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group",
     "nsswitch.conf", "hosts", "host.conf", "mime.types", "ssl/certs",
 )
+
+
+# What a zygote starts with: nothing of the parent's environment (API keys, tokens) passes.
+ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
 
 
 class IsolationUnavailable(Exception):
@@ -44,9 +50,9 @@ def _works(command: list[str]) -> bool:
 @functools.cache
 def available_levels() -> tuple[str, ...]:
     found = []
-    if shutil.which("bwrap") and _works(bwrap_command(["/bin/true"])):
+    if shutil.which("bwrap") and _works(bwrap_command(["/usr/bin/true"])):
         found.append("bwrap")
-    if shutil.which("unshare") and _works(unshare_command(["/bin/true"])):
+    if shutil.which("unshare") and _works(unshare_command(["/usr/bin/true"])):
         found.append("unshare")
     if seccomp.available():
         found.append("seccomp")
@@ -93,12 +99,15 @@ def package_root() -> str:
 
 
 def bwrap_command(inner: list[str]) -> list[str]:
-    command = [
-        # No --die-with-parent: it follows the thread that started bwrap, and pool threads
-        # come and go. The zygote exits when its control socket closes instead.
-        "bwrap", "--unshare-all", "--new-session", "--clearenv",
-        "--ro-bind", "/usr", "/usr",
-    ]
+    if os.geteuid() == 0:
+        # As root, bwrap makes no user namespace, so the zygote may map each candidate to
+        # the unprivileged uid `nobody`: the kernel then enforces its process limit, and
+        # root-only files stay closed to it. It keeps only the capabilities for that.
+        namespaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                      "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        namespaces = ["--unshare-all"]
+    command = ["bwrap", *namespaces, "--die-with-parent", "--new-session", "--clearenv", "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             command += ["--symlink", os.readlink(top), top]
@@ -106,18 +115,21 @@ def bwrap_command(inner: list[str]) -> list[str]:
             command += ["--ro-bind", top, top]
     for name in _ETC:
         command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    for path in _python_paths():
+    paths = _python_paths()
+    # Their parents are made in bwrap's own root; made world-traversable, since candidates
+    # run as an unprivileged user and a parent like /root would otherwise be closed to them.
+    parents = sorted({str(parent) for path in paths for parent in PurePosixPath(path).parents} - {"/"})
+    for parent in parents:
+        command += ["--perms", "0755", "--dir", parent]
+    for path in paths:
         command += ["--ro-bind", path, path]
     command += [
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
         "--chdir", "/tmp", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
         "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
     ]
-    command += ["--remount-ro", "/"]  # bwrap's own root is a tmpfs; nothing may be left in it
-    if os.geteuid() == 0:
-        # Run by root, bwrap would keep capabilities; drop them all but CAP_SETFCAP, which
-        # the kernel asks of whoever maps uid 0 into the per-candidate user namespaces.
-        command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETFCAP"]
+    # bwrap's own root and /dev are tmpfs shared by every candidate of a zygote: read-only.
+    command += ["--remount-ro", "/dev", "--remount-ro", "/"]
     return command + ["--"] + inner
 
 
@@ -128,12 +140,13 @@ def unshare_command(inner: list[str]) -> list[str]:
     ] + inner
 
 
-def zygote_command(level: str, role: str, control_fd: int) -> list[str]:
+def zygote_command(level: str, role: str, control_fd: int, limits: Limits) -> list[str]:
     # -E -s: no environment or user site can steer the interpreter; bombe is found by path.
     start = f"import sys; sys.path.insert(0, {package_root()!r}); from bombe.sandbox.zygote import main; main()"
-    inner = [sys.executable, "-E", "-s", "-c", start, "--role", role, "--control-fd", str(control_fd)]
+    inner = [sys.executable, "-E", "-s", "-c", start, "--role", role, "--control-fd", str(control_fd),
+             "--judge-memory-mb", str(max(4096, 2 * limits.memory_mb))]
     if level == "bwrap":
-        return bwrap_command(inner + ["--own-pid-namespace"])
+        return bwrap_command(inner + ["--own-pid-namespace", "--candidates-as-nobody"])
     if level == "unshare":
         return unshare_command(inner + ["--own-pid-namespace", "--read-only-view"])
     if level == "seccomp":

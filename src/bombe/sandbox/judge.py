@@ -16,6 +16,9 @@ from typing import Any
 from bombe.sandbox.channel import CandidateChannel, CandidateGone
 
 
+_NOT_REBUILT = (StopIteration, StopAsyncIteration)
+
+
 class CandidateRaised(Exception):
     """The candidate raised an exception that is not a builtin one."""
 
@@ -33,7 +36,8 @@ class CandidateProxy:
             return reply.value
         self.raised = reply.exc_type
         builtin = getattr(builtins, reply.exc_type or "", None)
-        if isinstance(builtin, type) and issubclass(builtin, Exception):
+        # StopIteration re-raised here would end the test's own map()/all() early, silently.
+        if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin not in _NOT_REBUILT:
             raise builtin(reply.exc_msg)  # a fresh, trusted instance of the builtin type
         raise CandidateRaised(f"{reply.exc_type}: {reply.exc_msg}")
 

@@ -13,7 +13,7 @@ class Limits:
     timeout: float = 10.0          # wall seconds for loading the candidate and all its checks
     memory_mb: int = 2048          # address space of each candidate process
     file_size_mb: int = 16         # largest file it may write
-    tmp_size_mb: int = 64          # its private /tmp and /dev/shm together
+    tmp_size_mb: int = 64          # each of its private /tmp and /dev/shm
     open_files: int = 128
     processes: int = 64            # processes and threads inside its namespace
     output_bytes: int = 4 << 20    # stdout and stderr together

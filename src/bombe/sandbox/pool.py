@@ -55,18 +55,58 @@ class WorkerDied(Exception):
     """A zygote stopped answering; the worker restarts it."""
 
 
+class _Spawner:
+    """Starts every zygote from one thread that lives as long as the process.
+
+    The isolation tools tie their sandbox's life to the *thread* that started them
+    (PR_SET_PDEATHSIG), and pool threads come and go; this thread does not.
+    """
+
+    def __init__(self) -> None:
+        self.requests: queue.Queue = queue.Queue()
+        threading.Thread(target=self._serve, name="bombe-zygote-spawner", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            arguments, reply = self.requests.get()
+            try:
+                reply.put(subprocess.Popen(**arguments))
+            except Exception as exc:  # noqa: BLE001 - handed back to the caller
+                reply.put(exc)
+
+    def popen(self, **arguments) -> subprocess.Popen:
+        reply: queue.Queue = queue.Queue()
+        self.requests.put((arguments, reply))
+        result = reply.get()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+_spawner_lock = threading.Lock()
+_spawner: _Spawner | None = None
+
+
+def _spawn(**arguments) -> subprocess.Popen:
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = _Spawner()
+    return _spawner.popen(**arguments)
+
+
 class Zygote:
     """One fork server process and the trusted end of its control socket."""
 
-    def __init__(self, level: str, role: str):
+    def __init__(self, level: str, role: str, limits: Limits):
         self.level, self.role = level, role
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        command = isolation.zygote_command(level, role, theirs.fileno())
+        command = isolation.zygote_command(level, role, theirs.fileno(), limits)
         debug = os.environ.get("BOMBE_DEBUG_SANDBOX")
-        self.process = subprocess.Popen(
-            command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+        self.process = _spawn(
+            args=command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, env=isolation.ZYGOTE_ENV,
         )
         theirs.close()
         self.sock = ours
@@ -103,7 +143,7 @@ class Worker:
 
     def __init__(self, level: str, limits: Limits):
         self.level, self.limits = level, limits
-        self.candidates = Zygote(level, "candidate")
+        self.candidates = Zygote(level, "candidate", limits)
         self.judges: Zygote | None = None
 
     def close(self) -> None:
@@ -114,7 +154,7 @@ class Worker:
     def _restart(self) -> None:
         self.close()
         self.judges = None
-        self.candidates = Zygote(self.level, "candidate")
+        self.candidates = Zygote(self.level, "candidate", self.limits)
 
     def run(self, job: Job) -> Outcome:
         try:
@@ -158,7 +198,7 @@ class Worker:
 
     def _judge(self, sock: socket.socket, job: Job, limits: Limits, deadline: float) -> dict:
         if self.judges is None:
-            self.judges = Zygote(self.level, "judge")
+            self.judges = Zygote(self.level, "judge", self.limits)
         message = {
             "op": "judge",
             "job": {

@@ -15,6 +15,7 @@ import argparse
 import fcntl
 import json
 import os
+import resource
 import select
 import selectors
 import shutil
@@ -44,6 +45,7 @@ CANDIDATE_ENV = {
 }
 _NAMESPACES = linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWIPC
 _TAIL = 2000
+NOBODY = 65534
 
 
 def _exit_child(code: int = 0) -> None:
@@ -84,6 +86,10 @@ def _become_candidate(
     """In the forked child: shut every door, then serve the candidate's calls. Never returns."""
     try:
         if fresh_namespaces:
+            # Our ids were mapped from outside; a map does not change credentials, so take
+            # on root of the new namespace (the unprivileged host id it maps to).
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
             _mount_private_dirs(limits)
         else:
             private = f"/tmp/bombe-candidate-{os.getpid()}"
@@ -109,14 +115,34 @@ def _become_candidate(
 
 
 class CandidateServer:
-    def __init__(self, control: socket.socket, own_pid_namespace: bool, use_seccomp: bool = False):
+    def __init__(self, control: socket.socket, own_pid_namespace: bool, use_seccomp: bool = False,
+                 as_nobody: bool = False):
         self.control = control
         self.own_pid_namespace = own_pid_namespace
         self.use_seccomp = use_seccomp
-        self.fresh_namespaces = self._probe_namespaces()
+        self.candidate_ids = self._candidate_ids(as_nobody)
+        self.fresh_namespaces = self._probe_namespaces(self.candidate_ids)
 
     @staticmethod
-    def _probe_namespaces() -> bool:
+    def _candidate_ids(as_nobody: bool) -> tuple[int, int]:
+        """The host ids a candidate runs as: `nobody` where asked and possible, else our own.
+
+        Run by real root, mapping candidates to root would exempt them from the kernel's
+        process limit and open root-only files to them. Asked only where the view of the
+        host is one that `nobody` can read (bubblewrap's).
+        """
+        if as_nobody and os.getuid() == 0:
+            try:
+                with open("/proc/self/uid_map") as handle:
+                    whole_range = handle.read().split()[2] == "4294967295"
+            except (OSError, IndexError):
+                whole_range = False
+            if whole_range:
+                return NOBODY, NOBODY
+        return os.getuid(), os.getgid()
+
+    @staticmethod
+    def _probe_namespaces(ids: tuple[int, int]) -> bool:
         """Can we give each candidate fresh namespaces here, with our ids mapped into them?"""
         if not linux.clone_supported():
             return False
@@ -128,7 +154,7 @@ class CandidateServer:
             time.sleep(5)  # killed by the parent below
             _exit_child(0)
         try:
-            linux.write_id_maps(os.getuid(), os.getgid(), pid)
+            linux.write_id_maps(*ids, pid)
             return True
         except OSError:
             return False
@@ -152,7 +178,7 @@ class CandidateServer:
             _become_candidate(channel_fd, out_w, limits, True, self.use_seccomp)
         os.close(go_r)
         try:
-            linux.write_id_maps(os.getuid(), os.getgid(), pid)
+            linux.write_id_maps(*self.candidate_ids, pid)
             os.write(go_w, b"1")
         finally:
             os.close(go_w)
@@ -215,10 +241,12 @@ class CandidateServer:
         selector.close()
         os.close(pidfd)
         os.close(out_r)
+        ended_by = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         return {
             "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "killed_by_us": killed,
+            "signal": ended_by,
+            # A crash that was already under way when we sent SIGKILL is still a crash.
+            "killed_by_us": killed and ended_by == signal.SIGKILL,
             "timed_out": timed_out,
             "output_exceeded": output_exceeded,
             "output_bytes": total,
@@ -288,8 +316,11 @@ def _make_view_read_only() -> None:
             linux.mount("tmpfs", point, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=256m,mode=1777")
 
 
-def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool = False) -> None:
+def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool = False,
+          judge_memory_mb: int = 4096, as_nobody: bool = False) -> None:
     control = socket.socket(fileno=control_fd)
+    if role == "judge":  # tests may size things by a candidate's answer: bound the judge too
+        resource.setrlimit(resource.RLIMIT_AS, (judge_memory_mb << 20, judge_memory_mb << 20))
     linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
     linux.prctl(linux.PR_SET_DUMPABLE, 0)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -297,7 +328,7 @@ def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool
         __import__(name)
     sys.set_int_max_str_digits(0)
     if role == "candidate":
-        server: CandidateServer | JudgeServer = CandidateServer(control, own_pid_namespace, use_seccomp)
+        server: CandidateServer | JudgeServer = CandidateServer(control, own_pid_namespace, use_seccomp, as_nobody)
     else:
         server = JudgeServer(control)
     wire.send_msg(control, {
@@ -326,10 +357,13 @@ def main() -> None:
     parser.add_argument("--own-pid-namespace", action="store_true")
     parser.add_argument("--read-only-view", action="store_true")
     parser.add_argument("--seccomp", action="store_true")
+    parser.add_argument("--judge-memory-mb", type=int, default=4096)
+    parser.add_argument("--candidates-as-nobody", action="store_true")
     options = parser.parse_args()
     if options.read_only_view:
         _make_view_read_only()
-    serve(options.role, options.control_fd, options.own_pid_namespace, options.seccomp)
+    serve(options.role, options.control_fd, options.own_pid_namespace, options.seccomp,
+          options.judge_memory_mb, options.candidates_as_nobody)
 
 
 if __name__ == "__main__":
