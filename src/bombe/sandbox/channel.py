@@ -8,8 +8,7 @@ refused as a protocol error, which counts against the candidate.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bombe.sandbox import codec, wire
 
@@ -22,8 +21,7 @@ class CandidateGone(BaseException):
     """
 
 
-@dataclass
-class Reply:
+class Reply(NamedTuple):
     """One call's result as plain data: a value, or the name of what was raised."""
 
     ok: bool
@@ -36,7 +34,7 @@ class Reply:
 class CandidateChannel:
     def __init__(self, sock: socket.socket, max_bytes: int, deadline: float):
         self.sock = sock
-        self.max_bytes = max_bytes
+        self.reader = wire.FrameReader(sock, max_bytes)
         self.deadline = deadline
         self.gone: str | None = None
 
@@ -48,7 +46,7 @@ class CandidateChannel:
         if self.gone:
             raise CandidateGone(self.gone)
         try:
-            message = wire.recv_msg(self.sock, self.max_bytes, self.deadline)
+            message = self.reader.read(self.deadline)
         except wire.ChannelTimeout:
             raise self._lost("timeout") from None
         except wire.ChannelClosed as exc:

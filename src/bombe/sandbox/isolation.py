@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import PurePosixPath
@@ -141,9 +142,11 @@ def unshare_command(inner: list[str]) -> list[str]:
 
 
 def zygote_command(level: str, role: str, control_fd: int, limits: Limits) -> list[str]:
-    # -E -s: no environment or user site can steer the interpreter; bombe is found by path.
-    start = f"import sys; sys.path.insert(0, {package_root()!r}); from bombe.sandbox.zygote import main; main()"
-    inner = [sys.executable, "-E", "-s", "-c", start, "--role", role, "--control-fd", str(control_fd),
+    # -E -S: no environment, no site hooks (.pth files import things into a process every
+    # candidate is forked from); bombe and the installed packages are put on the path directly.
+    paths = [package_root(), *site.getsitepackages()]
+    start = f"import sys; sys.path[1:1] = {paths!r}; from bombe.sandbox.zygote import main; main()"
+    inner = [sys.executable, "-E", "-S", "-c", start, "--role", role, "--control-fd", str(control_fd),
              "--judge-memory-mb", str(max(4096, 2 * limits.memory_mb))]
     if level == "bwrap":
         return bwrap_command(inner + ["--own-pid-namespace", "--candidates-as-nobody"])

@@ -8,6 +8,7 @@ changes to the arguments), so `assert candidate(x) == y` compares two plain valu
 from __future__ import annotations
 
 import builtins
+import functools
 import socket
 import sys
 import traceback
@@ -57,6 +58,12 @@ def _copy_back(originals: tuple, updated: list) -> None:
             original.update(new)
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str, filename: str):
+    """Tests and prompts repeat across a task's samples: compile each once per judge."""
+    return compile(source, filename, "exec")
+
+
 def _failing_line(exc: BaseException, filename: str, source: str) -> str:
     lines = source.splitlines()
     for frame, lineno in reversed(list(traceback.walk_tb(exc.__traceback__))):
@@ -90,7 +97,7 @@ def run_tests(channel: CandidateChannel, job: dict) -> dict:
     for label, source in (("prompt", job.get("prelude")), ("setup", job.get("setup"))):
         if source:
             try:
-                exec(compile(source, f"<{label}>", "exec"), namespace)
+                exec(_compiled(source, f"<{label}>"), namespace)
             except Exception:
                 if label == "setup":
                     raise
@@ -102,7 +109,7 @@ def run_tests(channel: CandidateChannel, job: dict) -> dict:
         report["checks_run"] += 1
         proxy.raised = None
         try:
-            exec(compile(source, filename, "exec"), namespace)
+            exec(_compiled(source, filename), namespace)
             if job.get("call_check"):
                 namespace["check"](proxy)
         except BaseException as exc:  # noqa: BLE001 - every failure is reported, none is fatal

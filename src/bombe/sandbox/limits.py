@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import resource
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one candidate may use. Wall-clock time is enforced from outside the candidate."""
+class Limits(NamedTuple):
+    """What one candidate may use. Wall-clock time is enforced from outside the candidate.
+
+    A NamedTuple, not a dataclass: the zygote imports this, and `dataclasses` would pull
+    `inspect` into a process every candidate is forked from.
+    """
 
     timeout: float = 10.0          # wall seconds for loading the candidate and all its checks
     memory_mb: int = 2048          # address space of each candidate process
@@ -25,11 +28,11 @@ class Limits:
         return int(self.timeout) + 2
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return self._asdict()
 
     @classmethod
     def from_dict(cls, data: dict) -> Limits:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        return cls(**{k: v for k, v in data.items() if k in cls._fields})
 
 
 def apply_rlimits(limits: Limits) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
-import platform
 import signal
 
 CLONE_NEWNS = 0x00020000
@@ -31,7 +30,15 @@ PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+def _load_libc() -> ctypes.CDLL:
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:  # not glibc: ask the slower way (ctypes.util pulls in subprocess)
+        
+        return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+_libc = _load_libc()
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
@@ -72,7 +79,7 @@ def write_id_maps(uid: int, gid: int, pid: int | str = "self") -> None:
             handle.write(text)
 
 
-_CLONE_SYSCALL = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
+_CLONE_SYSCALL = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
 _libc.syscall.restype = ctypes.c_long
 
 
@@ -108,11 +115,19 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
+@functools.cache
+def last_capability() -> int:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as handle:
+            return int(handle.read())
+    except (OSError, ValueError):
+        return 63
+
+
 def drop_all_capabilities() -> None:
     """Empty the bounding set and the effective, permitted and inheritable sets."""
-    for cap in range(64):
-        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            break  # past the last capability this kernel knows
+    for cap in range(last_capability() + 1):
+        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = (_CapData * 2)()
     _check(_libc.capset(ctypes.byref(header), data), "capset")

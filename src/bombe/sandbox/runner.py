@@ -64,14 +64,15 @@ def _call(function: Any, request: dict) -> dict:
 
 def serve(channel: socket.socket) -> None:
     """Load, report, then answer calls until the channel closes."""
-    first = wire.recv_msg(channel)
+    reader = wire.FrameReader(channel, 1 << 30)
+    first = reader.read()
     report, function = _load(first["code"], first["entry_point"], first.get("setup") or "")
     wire.send_msg(channel, report)
     if function is None:
         return
     while True:
         try:
-            request = wire.recv_msg(channel)
+            request = reader.read()
         except wire.ChannelClosed:
             return
         for call in request["calls"]:

@@ -10,7 +10,6 @@ namespaces, the kernel or the machine.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import functools
 
@@ -40,6 +39,8 @@ def _errno(code: int) -> int:
 
 @functools.cache
 def _library() -> ctypes.CDLL | None:
+    import ctypes.util  # only here: it pulls in subprocess, and the zygote forks per candidate
+
     name = ctypes.util.find_library("seccomp")
     if not name:
         return None

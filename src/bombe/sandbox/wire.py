@@ -32,6 +32,52 @@ def send_msg(sock: socket.socket, body: Any, fd: int | None = None) -> None:
         sock.sendall(_HEADER.pack(len(payload)) + payload)
 
 
+class FrameReader:
+    """Reads frames from a socket that never carries fds, a buffer at a time.
+
+    Candidate channels use it: one recv usually brings a whole frame, or several. An fd a
+    peer slips into such a socket is dropped by the kernel, since no ancillary data is read.
+    """
+
+    def __init__(self, sock: socket.socket, max_bytes: int):
+        self.sock, self.max_bytes = sock, max_bytes
+        self.buffer = bytearray()
+
+    def read(self, deadline: float | None = None) -> Any:
+        while True:
+            if len(self.buffer) >= 1 + _HEADER.size:
+                if self.buffer[0] != _NO_FD[0]:
+                    raise ChannelClosed("broken framing")
+                (size,) = _HEADER.unpack_from(self.buffer, 1)
+                if size > self.max_bytes:
+                    raise ChannelClosed(f"message of {size} bytes exceeds the limit of {self.max_bytes}")
+                end = 1 + _HEADER.size + size
+                if len(self.buffer) >= end:
+                    body = bytes(self.buffer[1 + _HEADER.size:end])
+                    del self.buffer[:end]
+                    try:
+                        return json.loads(body)
+                    except (ValueError, RecursionError):
+                        raise ChannelClosed("message is not JSON") from None
+            self._fill(deadline)
+
+    def _fill(self, deadline: float | None) -> None:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ChannelTimeout()
+            self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(1 << 16)
+        except socket.timeout:
+            raise ChannelTimeout() from None
+        except OSError as exc:
+            raise ChannelClosed(str(exc)) from None
+        if not chunk:
+            raise ChannelClosed("end of stream")
+        self.buffer += chunk
+
+
 def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytes:
     chunks = bytearray()
     while len(chunks) < size:
