@@ -22,7 +22,7 @@ import sys
 from pathlib import PurePosixPath
 
 from bombe.sandbox import seccomp
-from bombe.sandbox.limits import Limits
+from bombe.sandbox.limits import CANDIDATE_ENV, Limits
 
 LEVELS = ("bwrap", "unshare", "seccomp", "none")
 
@@ -33,8 +33,9 @@ _ETC = (
 )
 
 
-# What a zygote starts with: nothing of the parent's environment (API keys, tokens) passes.
-ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+# A zygote starts with exactly the candidates' environment, so children need not touch it;
+# nothing of the parent's environment (API keys, tokens) passes.
+ZYGOTE_ENV = CANDIDATE_ENV
 
 
 class IsolationUnavailable(Exception):
@@ -126,9 +127,10 @@ def bwrap_command(inner: list[str]) -> list[str]:
         command += ["--ro-bind", path, path]
     command += [
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
-        "--chdir", "/tmp", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
-        "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
+        "--chdir", "/tmp",
     ]
+    for name, value in ZYGOTE_ENV.items():
+        command += ["--setenv", name, value]
     # bwrap's own root and /dev are tmpfs shared by every candidate of a zygote: read-only.
     command += ["--remount-ro", "/dev", "--remount-ro", "/"]
     return command + ["--"] + inner

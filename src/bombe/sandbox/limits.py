@@ -6,6 +6,18 @@ import resource
 from typing import NamedTuple
 
 
+# The whole environment a candidate sees.
+CANDIDATE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "TMPDIR": "/tmp",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
 class Limits(NamedTuple):
     """What one candidate may use. Wall-clock time is enforced from outside the candidate.
 

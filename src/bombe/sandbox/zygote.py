@@ -23,7 +23,7 @@ import sys
 import time
 
 from bombe.sandbox import linux, runner, seccomp, wire
-from bombe.sandbox.limits import Limits, apply_rlimits
+from bombe.sandbox.limits import CANDIDATE_ENV, Limits, apply_rlimits
 
 # Modules candidates commonly import, loaded once here so each fork gets them for free.
 # Heavy ones (hashlib pulls in OpenSSL: 3.5 MB; dataclasses pulls in inspect) are left out:
@@ -33,15 +33,6 @@ PRELOAD = (
     "numbers operator random re statistics string struct textwrap typing unicodedata"
 ).split()
 
-CANDIDATE_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "HOME": "/tmp",
-    "TMPDIR": "/tmp",
-    "LANG": "C.UTF-8",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
 _NAMESPACES = linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWIPC
 _TAIL = 2000
 NOBODY = 65534
@@ -97,8 +88,9 @@ def _become_candidate(
         if fresh_namespaces:
             os.chdir("/tmp")
         _place_fds(channel_fd, out_w)
-        os.environ.clear()
-        os.environ.update(CANDIDATE_ENV)
+        if os.environ != CANDIDATE_ENV:  # the zygote is normally started with exactly this
+            os.environ.clear()
+            os.environ.update(CANDIDATE_ENV)
         apply_rlimits(limits)
         if fresh_namespaces:
             linux.drop_all_capabilities()
@@ -326,7 +318,6 @@ def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     for name in PRELOAD:
         __import__(name)
-    linux.last_capability()  # read now: candidates cannot see /proc
     # Everything loaded so far lives as long as we do: keep the collector from walking it in
     # every child, which would also copy every page it touches.
     gc.collect()
