@@ -58,6 +58,8 @@ def print_summary(summary: dict) -> None:
 @main.command()
 @click.option("--tasks", "tasks_path", type=click.Path(path_type=Path), help="Tasks JSONL file.")
 @click.option("--benchmark", help="A named benchmark (humaneval) or jsonl:PATH.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where benchmark data files live [default: $BOMBE_DATA].")
 @click.option("--samples", "samples_arg", required=True, help="Samples JSONL file, or 'reference'.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), help="Write one result line per sample here.")
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path), help="Also write the summary as JSON.")
@@ -68,7 +70,7 @@ def print_summary(summary: dict) -> None:
 @click.option("--isolation", type=click.Choice(LEVELS), default=None,
               help="Isolation level [default: the strongest that works here].")
 @click.option("--unsafe-no-isolation", is_flag=True, help="Allow running with no isolation if nothing else works.")
-def evaluate(tasks_path, benchmark, samples_arg, out_path, summary_path, workers, timeout, memory_mb,
+def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_path, workers, timeout, memory_mb,
              isolation, unsafe_no_isolation) -> None:
     """Judge samples against a benchmark's or a file's tasks."""
     from bombe.evaluate import evaluate as run_evaluation
@@ -77,7 +79,7 @@ def evaluate(tasks_path, benchmark, samples_arg, out_path, summary_path, workers
     if bool(tasks_path) == bool(benchmark):
         fail("give exactly one of --tasks FILE or --benchmark NAME")
     try:
-        tasks = load_benchmark(f"jsonl:{tasks_path}" if tasks_path else benchmark)
+        tasks = load_benchmark(f"jsonl:{tasks_path}" if tasks_path else benchmark, data_dir)
         if samples_arg == "reference":
             samples = reference_samples(tasks, benchmark or str(tasks_path))
         else:

@@ -39,6 +39,7 @@ class CallTest(BaseModel):
     expected: Any = None
     atol: float | None = None
     rtol: float | None = None
+    exact: bool = False  # types must match too, all the way down: (1,) is not [1], 1.0 is not 1
 
 
 class Task(BaseModel):
@@ -54,6 +55,10 @@ class Task(BaseModel):
     setup: str | None = None
     hidden_tests: list[CallTest] | None = None
     canonical_solution: str | None = None
+    # "code": samples are programs. "literal": a sample is one Python literal (CRUXEval),
+    # judged as the value of a function `answer()` that returns it, and nothing else.
+    sample_kind: Literal["code", "literal"] = "code"
+    timeout: float | None = None  # wall seconds this task needs at least (slow references)
 
     @model_validator(mode="after")
     def _exactly_one_check_kind(self) -> Task:
@@ -92,9 +97,25 @@ class Sample(BaseModel):
         return self
 
     def program(self, task: Task) -> str:
+        if task.sample_kind == "literal":
+            return literal_program(self.solution if self.solution is not None else self.completion or "")
         if self.solution is not None:
             return self.solution
         return task.prompt + (self.completion or "")
+
+
+LITERAL_ENTRY_POINT = "answer"
+
+
+def literal_program(text: str) -> str:
+    """A program whose `answer()` returns the literal `text` denotes; anything but a literal
+    (a call, a name, an expression) fails there, in the candidate's process."""
+    return (
+        "import ast\n"
+        f"_TEXT = {text.strip()!r}\n"
+        f"def {LITERAL_ENTRY_POINT}():\n"
+        "    return ast.literal_eval(_TEXT)\n"
+    )
 
 
 class Result(BaseModel):

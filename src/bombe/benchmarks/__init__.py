@@ -1,32 +1,61 @@
-"""Benchmark loaders, each yielding Tasks; `load_benchmark(name)` picks one by name."""
+"""Benchmark loaders, each yielding Tasks; `load_benchmark(name, data_dir)` picks one by name.
+
+A loader is a function `(data_dir: Path | None) -> list[Task]`. Loaders that read the data
+directory find their files with `data_file`, which names the file and where it looked when
+the file is missing. The data directory comes from `--data-dir`, else `BOMBE_DATA`.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from bombe.task import InputError, Task, load_tasks
 
+Loader = Callable[[Path | None], list[Task]]
 
-def _humaneval() -> list[Task]:
-    from bombe.benchmarks import humaneval
-
-    return humaneval.load()
-
-
-LOADERS: dict[str, Callable[[], list[Task]]] = {"humaneval": _humaneval}
+# name -> "module:function" inside bombe.benchmarks, imported on first use.
+REGISTRY: dict[str, str] = {
+    "humaneval": "humaneval:load",
+}
 
 
 class UnknownBenchmark(Exception):
     pass
 
 
-def load_benchmark(name: str) -> list[Task]:
+class MissingData(InputError):
+    """A benchmark's data file is not where we looked."""
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
+    chosen = data_dir or os.environ.get("BOMBE_DATA")
+    return Path(chosen).expanduser() if chosen else None
+
+
+def data_file(data_dir: Path | None, relative: str, benchmark: str) -> Path:
+    """The path of one of a benchmark's files, or a MissingData error saying where we looked."""
+    if data_dir is None:
+        raise MissingData(relative, None, None,
+                          f"benchmark {benchmark!r} needs its data: pass --data-dir DIR or set BOMBE_DATA")
+    path = data_dir / relative
+    if not path.is_file():
+        raise MissingData(path, None, None, f"data file for benchmark {benchmark!r} not found (looked in {data_dir})")
+    return path
+
+
+def load_benchmark(name: str, data_dir: str | Path | None = None) -> list[Task]:
     """Tasks of a named benchmark, or of `jsonl:PATH`."""
     if name.startswith("jsonl:"):
         return load_tasks(name.removeprefix("jsonl:"))
-    if name not in LOADERS:
-        raise UnknownBenchmark(f"unknown benchmark {name!r}; known: {', '.join(sorted(LOADERS))}, jsonl:PATH")
-    return LOADERS[name]()
+    if name not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise UnknownBenchmark(f"unknown benchmark {name!r}; known: {known}, jsonl:PATH")
+    module_name, function_name = REGISTRY[name].split(":")
+    loader: Loader = getattr(importlib.import_module(f"bombe.benchmarks.{module_name}"), function_name)
+    return loader(resolve_data_dir(data_dir))
 
 
-__all__ = ["InputError", "LOADERS", "UnknownBenchmark", "load_benchmark"]
+__all__ = ["MissingData", "REGISTRY", "UnknownBenchmark", "data_file", "load_benchmark", "resolve_data_dir"]

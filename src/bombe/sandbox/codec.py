@@ -125,12 +125,34 @@ def loads(data: bytes, max_bytes: int | None = None) -> Any:
     return from_wire(wire)
 
 
-def values_match(got: Any, expected: Any, atol: float | None = None, rtol: float | None = None) -> bool:
+def exactly_equal(got: Any, expected: Any) -> bool:
+    """Equal values of identical types all the way down: (1,) is not [1], 1.0 is not 1."""
+    if type(got) is not type(expected):
+        return False
+    if type(got) in (list, tuple):
+        return len(got) == len(expected) and all(exactly_equal(g, e) for g, e in zip(got, expected))
+    if type(got) is dict:
+        typed_got = {(type(k), k): v for k, v in got.items()}
+        typed_expected = {(type(k), k): v for k, v in expected.items()}
+        return typed_got.keys() == typed_expected.keys() and all(
+            exactly_equal(v, typed_expected[k]) for k, v in typed_got.items())
+    if type(got) in (set, frozenset):
+        return {(type(x), x) for x in got} == {(type(x), x) for x in expected}
+    if type(got) is float and math.isnan(got):
+        return math.isnan(expected)
+    return got == expected
+
+
+def values_match(
+    got: Any, expected: Any, atol: float | None = None, rtol: float | None = None, exact: bool = False
+) -> bool:
     """Trusted comparison of two plain values, floats within atol/rtol when given.
 
     JSON task files cannot spell a tuple, so a list and a tuple with equal items match;
-    a bool never matches a number (True is not 1).
+    a bool never matches a number (True is not 1). With `exact`, types must match too.
     """
+    if exact:
+        return exactly_equal(got, expected)
     got_kind, expected_kind = type(got), type(expected)
     if got_kind is bool or expected_kind is bool:
         return got_kind is expected_kind and got == expected

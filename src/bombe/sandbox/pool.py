@@ -41,6 +41,9 @@ class Job:
 
     @classmethod
     def for_task(cls, task: Task, code: str, limits: Limits | None = None, tag: object = None) -> Job:
+        if task.timeout is not None:
+            base = limits or Limits()
+            limits = base._replace(timeout=max(base.timeout, task.timeout))
         if task.tests is not None:
             return cls(code, task.entry_point, calls=task.all_call_tests, setup=task.setup or "",
                        limits=limits, tag=tag)

@@ -72,7 +72,7 @@ def judge_calls(
         return outcome(status, 0, error, 0)
     passed, failure = 0, None
     for index, (test, reply) in enumerate(zip(tests, replies)):
-        if reply.ok and values_match(reply.value, test.expected, test.atol, test.rtol):
+        if reply.ok and values_match(reply.value, test.expected, test.atol, test.rtol, test.exact):
             passed += 1
         elif failure is None:
             if reply.ok:
