@@ -59,6 +59,10 @@ class Task(BaseModel):
     # judged as the value of a function `answer()` that returns it, and nothing else.
     sample_kind: Literal["code", "literal"] = "code"
     timeout: float | None = None  # wall seconds this task needs at least (slow references)
+    # The expected values of `tests` come from running canonical_solution on their inputs
+    # (EvalPlus ships inputs, not outputs); see bombe.reference.
+    expected_from_reference: bool = False
+    call_timeouts: list[float] | None = None  # per-call wall limits, one per test (visible then hidden)
 
     @model_validator(mode="after")
     def _exactly_one_check_kind(self) -> Task:
