@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -16,6 +18,8 @@ from bombe.benchmarks import UnknownBenchmark, load_benchmark
 from bombe.sandbox import IsolationUnavailable, Limits, Sandbox
 from bombe.sandbox.isolation import LEVELS
 from bombe.sandbox.pool import WorkerDied
+from bombe.store import DEFAULT_PATH as DEFAULT_STORE
+from bombe.store import Store, StoreError
 from bombe.task import InputError, load_samples
 
 USAGE_ERROR = 2
@@ -45,6 +49,8 @@ def _progress() -> Progress:
 
 def print_summary(summary: dict) -> None:
     table = Table(title="summary", show_header=False, title_justify="left")
+    if "run" in summary:
+        table.add_row("run", summary["run"])
     table.add_row("samples", str(summary["samples"]))
     table.add_row("passed", f"{summary['passed']}/{summary['samples']}")
     table.add_row("tasks solved", f"{summary['tasks_solved']}/{summary['tasks']}")
@@ -70,9 +76,14 @@ def print_summary(summary: dict) -> None:
 @click.option("--isolation", type=click.Choice(LEVELS), default=None,
               help="Isolation level [default: the strongest that works here].")
 @click.option("--unsafe-no-isolation", is_flag=True, help="Allow running with no isolation if nothing else works.")
+@click.option("--run", "run_name", default=None,
+              help="Name of the run in the store; an existing run of that name resumes [default: a new name].")
+@click.option("--store", "store_path", type=click.Path(path_type=Path), default=DEFAULT_STORE, show_default=True,
+              help="The SQLite store that keeps every result.")
 def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_path, workers, timeout, memory_mb,
-             isolation, unsafe_no_isolation) -> None:
-    """Judge samples against a benchmark's or a file's tasks."""
+             isolation, unsafe_no_isolation, run_name, store_path) -> None:
+    """Judge samples against a benchmark's or a file's tasks. Every result is committed to the
+    store as it is known; rerun with the same --run to resume after an interruption."""
     from bombe.evaluate import evaluate as run_evaluation
     from bombe.evaluate import reference_samples, write_summary
 
@@ -93,22 +104,114 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
         sandbox = Sandbox(workers=workers, limits=limits, isolation_level=isolation, allow_unsafe=unsafe_no_isolation)
     except IsolationUnavailable as exc:
         fail(str(exc))
-    with sandbox, _progress() as progress:
-        bar = progress.add_task("judging", total=len(samples), rate=0.0)
+    by_id = {task.task_id: task for task in tasks}
+    label = benchmark or f"jsonl:{tasks_path}"
+    settings = {"limits": limits.to_dict(), "workers": sandbox.worker_count, "isolation": sandbox.isolation,
+                "samples": str(samples_arg)}
+    try:
+        store = Store(store_path)
+        run, done = store.open_run(
+            run_name or _new_run_name(label), " ".join(sys.argv), label, tasks, samples,
+            [s.program(by_id[s.task_id]) for s in samples], settings,
+        )
+    except StoreError as exc:
+        fail(str(exc))
+    if done:
+        console.print(f"resuming run {run.name}: {len(done)} of {len(samples)} samples already judged")
+    with store, sandbox, _progress() as progress:
+        bar = progress.add_task("judging", total=len(samples), completed=len(done), rate=0.0)
+        started = len(done)
 
         def advance(_result) -> None:
             elapsed = progress.tasks[bar].elapsed or 1e-9
-            progress.update(bar, advance=1, rate=(progress.tasks[bar].completed + 1) / elapsed)
+            progress.update(bar, advance=1, rate=(progress.tasks[bar].completed + 1 - started) / elapsed)
 
         try:
-            summary = run_evaluation(tasks, samples, sandbox, out_path, on_result=advance)
+            summary = run_evaluation(tasks, samples, sandbox, out_path, on_result=advance,
+                                     record=lambda position, result: store.record(run, position, result), done=done)
         except WorkerDied as exc:
             fail(f"the sandbox could not start: {exc}")
+        store.finish(run)
+    summary["run"] = run.name
     print_summary(summary)
     if summary_path:
         write_summary(summary, summary_path)
     if out_path:
         console.print(f"results: {out_path}")
+
+
+def _new_run_name(label: str) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{label.replace('/', '_')}-{stamp}-{os.getpid()}"
+
+
+def _open_store(path: Path) -> Store:
+    if not path.exists():
+        fail(f"{path}: no store here (run `bombe evaluate` first, or pass --store PATH)")
+    try:
+        return Store(path)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+store_option = click.option("--store", "store_path", type=click.Path(path_type=Path), default=DEFAULT_STORE,
+                            show_default=True, help="The SQLite store.")
+
+
+@main.command()
+@store_option
+def runs(store_path: Path) -> None:
+    """List the runs in the store."""
+    with _open_store(store_path) as store:
+        table = Table("run", "benchmark", "created", "judged", "passed", "finished")
+        for row in store.list_runs():
+            table.add_row(row["name"], row["benchmark"], row["created"], f"{row['judged']}/{row['total']}",
+                          str(row["passed"]), "yes" if row["finished"] else "no")
+        out.print(table)
+
+
+def _run_summary(store: Store, name: str) -> tuple[dict, list]:
+    from bombe.evaluate import summarize
+
+    try:
+        run = store.get_run(name)
+    except StoreError as exc:
+        fail(str(exc))
+    results = [r for _, r in sorted(store.results(run).items())]
+    summary = summarize(results, run.settings.get("isolation", "unknown"))
+    summary.update(run=run.name, benchmark=run.row["benchmark"], total_samples=store.sample_count(run),
+                   finished=bool(run.row["finished"]), bombe_version=run.row["bombe_version"],
+                   python_version=run.row["python_version"], machine=run.row["machine"], settings=run.settings)
+    return summary, results
+
+
+@main.command()
+@click.argument("run_name")
+@store_option
+def show(run_name: str, store_path: Path) -> None:
+    """Print a run's summary: pass@k for every k its samples allow, and statuses."""
+    with _open_store(store_path) as store:
+        summary, _ = _run_summary(store, run_name)
+    print_summary(summary)
+
+
+@main.command()
+@click.argument("run_name")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=None,
+              help="Write here instead of standard output.")
+@store_option
+def export(run_name: str, fmt: str, out_path: Path | None, store_path: Path) -> None:
+    """Write a run's per-sample results (jsonl, csv) or its summary with the results (json)."""
+    from bombe.export import render
+
+    with _open_store(store_path) as store:
+        summary, results = _run_summary(store, run_name)
+    text = render(fmt, summary, results)
+    if out_path:
+        out_path.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from bombe import metrics
-from bombe.sandbox import Job, Limits, Sandbox
+from bombe.sandbox import Job, Sandbox
 from bombe.task import InputError, Result, Sample, Task
 
 
@@ -42,20 +42,29 @@ class OrderedWriter:
 
 
 def judge_samples(
-    tasks: list[Task], samples: list[Sample], sandbox: Sandbox, limits: Limits | None = None
+    tasks: list[Task], samples: list[Sample], sandbox: Sandbox, skip: Collection[int] = (),
 ) -> Iterator[tuple[int, Result]]:
-    """Yield (sample position, result) as each sample is judged."""
+    """Yield (sample position, result) as each sample not in `skip` is judged."""
     by_id = {task.task_id: task for task in tasks}
-    per_task_index: dict[str, int] = defaultdict(int)
-    jobs, labels = [], []
-    for sample in samples:
-        task = by_id[sample.task_id]
-        labels.append((task.task_id, per_task_index[task.task_id]))
-        per_task_index[task.task_id] += 1
-        jobs.append(Job.for_task(task, sample.program(task), limits))
+    labels = sample_labels(samples)
+    positions = [position for position in range(len(samples)) if position not in skip]
+    jobs = []
+    for position in positions:
+        task = by_id[samples[position].task_id]
+        jobs.append(Job.for_task(task, samples[position].program(task), sandbox.limits))
     for index, outcome in sandbox.run(jobs):
-        task_id, sample_index = labels[index]
-        yield index, outcome.result(task_id, sample_index)
+        position = positions[index]
+        yield position, outcome.result(*labels[position])
+
+
+def sample_labels(samples: list[Sample]) -> list[tuple[str, int]]:
+    """(task_id, sample_index) for each sample: its index among its task's samples."""
+    per_task: dict[str, int] = defaultdict(int)
+    labels = []
+    for sample in samples:
+        labels.append((sample.task_id, per_task[sample.task_id]))
+        per_task[sample.task_id] += 1
+    return labels
 
 
 def summarize(results: Iterable[Result], isolation: str) -> dict:
@@ -86,21 +95,28 @@ def evaluate(
     sandbox: Sandbox,
     out: Path | None = None,
     on_result: Callable[[Result], None] | None = None,
+    record: Callable[[int, Result], None] | None = None,
+    done: dict[int, Result] | None = None,
 ) -> dict:
-    """Judge every sample, writing results in input order as they become known; return the summary."""
-    results: list[Result | None] = [None] * len(samples)
+    """Judge every sample not already `done`, hand each result to `record` (the store) the
+    moment it exists, write all results in input order to `out`, and return the summary."""
+    done = dict(done or {})
     handle = out.open("w", encoding="utf-8") if out else None
     try:
         writer = OrderedWriter(handle)
-        for index, result in judge_samples(tasks, samples, sandbox):
-            results[index] = result
-            writer.add(index, result)
+        for position, result in done.items():
+            writer.add(position, result)
+        for position, result in judge_samples(tasks, samples, sandbox, skip=done.keys()):
+            if record:
+                record(position, result)
+            done[position] = result
+            writer.add(position, result)
             if on_result:
                 on_result(result)
     finally:
         if handle:
             handle.close()
-    return summarize([r for r in results if r is not None], sandbox.isolation)
+    return summarize([done[p] for p in sorted(done)], sandbox.isolation)
 
 
 def write_summary(summary: dict, path: Path) -> None:
