@@ -117,6 +117,8 @@ def bwrap_command(inner: list[str]) -> list[str]:
             command += ["--ro-bind", top, top]
     for name in _ETC:
         command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # /tmp first: a checkout under /tmp is bound on top of it below, not hidden by it.
+    command += ["--tmpfs", "/tmp"]
     paths = _python_paths()
     # Their parents are made in bwrap's own root; made world-traversable, since candidates
     # run as an unprivileged user and a parent like /root would otherwise be closed to them.
@@ -126,7 +128,7 @@ def bwrap_command(inner: list[str]) -> list[str]:
     for path in paths:
         command += ["--ro-bind", path, path]
     command += [
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm",
         "--chdir", "/tmp",
     ]
     for name, value in ZYGOTE_ENV.items():
@@ -150,6 +152,9 @@ def zygote_command(level: str, role: str, control_fd: int, limits: Limits) -> li
     start = f"import sys; sys.path[1:1] = {paths!r}; from bombe.sandbox.zygote import main; main()"
     inner = [sys.executable, "-E", "-S", "-c", start, "--role", role, "--control-fd", str(control_fd),
              "--judge-memory-mb", str(max(4096, 2 * limits.memory_mb))]
+    for path in _python_paths():
+        if path.startswith("/tmp/"):
+            inner += ["--keep-under-tmp", path]
     if level == "bwrap":
         return bwrap_command(inner + ["--own-pid-namespace", "--candidates-as-nobody"])
     if level == "unshare":

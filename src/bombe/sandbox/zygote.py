@@ -35,6 +35,8 @@ PRELOAD = (
 
 _NAMESPACES = linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWIPC
 _TAIL = 2000
+# Read-only paths under /tmp that candidates need (set from --keep-under-tmp).
+KEEP_UNDER_TMP: tuple[str, ...] = ()
 NOBODY = 65534
 
 
@@ -46,16 +48,27 @@ def _exit_child(code: int = 0) -> None:
         os._exit(code)
 
 
-def _mount_private_dirs(limits: Limits) -> None:
+def _mount_private_dirs(limits: Limits, keep_under_tmp: tuple[str, ...] = ()) -> None:
     linux.mount("none", "/", None, linux.MS_REC | linux.MS_PRIVATE)
     tmp_opts = f"size={limits.tmp_size_mb}m,mode=1777"
-    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, tmp_opts)
+    _fresh_tmp(tmp_opts, keep_under_tmp)
     if os.path.isdir("/dev/shm"):
         linux.mount("tmpfs", "/dev/shm", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, tmp_opts)
     # Hide /proc: the kernel refuses a fresh procfs under bubblewrap's overmounts, and
     # trying costs half a millisecond a candidate.
     hidden = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC | linux.MS_RDONLY
     linux.mount("tmpfs", "/proc", "tmpfs", hidden, "size=4k,mode=555")
+
+
+def _fresh_tmp(options: str, keep_under_tmp: tuple[str, ...]) -> None:
+    """Cover /tmp with a new tmpfs. Where bombe or Python itself lives under /tmp (a checkout
+    there), carry those mounts over into it, through fds opened before it covers them."""
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep_under_tmp]
+    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
+    for path, fd in kept:
+        os.makedirs(path, exist_ok=True)
+        linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
+        os.close(fd)
 
 
 def _place_fds(channel_fd: int, out_w: int) -> None:
@@ -79,7 +92,7 @@ def _become_candidate(
             # on root of the new namespace (the unprivileged host id it maps to).
             os.setresgid(0, 0, 0)
             os.setresuid(0, 0, 0)
-            _mount_private_dirs(limits)
+            _mount_private_dirs(limits, KEEP_UNDER_TMP)
         else:
             private = f"/tmp/bombe-candidate-{os.getpid()}"
             os.makedirs(private, mode=0o700)
@@ -303,9 +316,9 @@ def _make_view_read_only() -> None:
             linux.mount("none", point, None, flags)
         except OSError:
             pass
-    for point in ("/tmp", "/dev/shm"):
-        if os.path.isdir(point):
-            linux.mount("tmpfs", point, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=256m,mode=1777")
+    _fresh_tmp("size=256m,mode=1777", KEEP_UNDER_TMP)
+    if os.path.isdir("/dev/shm"):
+        linux.mount("tmpfs", "/dev/shm", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=256m,mode=1777")
 
 
 def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool = False,
@@ -348,13 +361,15 @@ def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool
 
 def main(argv: list[str] | None = None) -> None:
     """Flags: --role candidate|judge --control-fd N [--own-pid-namespace] [--read-only-view]
-    [--seccomp] [--judge-memory-mb N] [--candidates-as-nobody]. Parsed by hand: argparse
+    [--seccomp] [--judge-memory-mb N] [--candidates-as-nobody] [--keep-under-tmp PATH]... Parsed by hand: argparse
     would add a megabyte to a process that every candidate is forked from."""
     args = sys.argv[1:] if argv is None else argv
     value = {name: args[i + 1] for i, name in enumerate(args[:-1]) if name in ("--role", "--control-fd",
                                                                                "--judge-memory-mb")}
     if value.get("--role") not in ("candidate", "judge") or "--control-fd" not in value:
         sys.exit("usage: zygote --role candidate|judge --control-fd N [options]")
+    global KEEP_UNDER_TMP
+    KEEP_UNDER_TMP = tuple(args[i + 1] for i, name in enumerate(args[:-1]) if name == "--keep-under-tmp")
     if "--read-only-view" in args:
         _make_view_read_only()
     serve(value["--role"], int(value["--control-fd"]), "--own-pid-namespace" in args, "--seccomp" in args,
