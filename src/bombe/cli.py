@@ -54,6 +54,8 @@ def print_summary(summary: dict) -> None:
     table.add_row("samples", str(summary["samples"]))
     table.add_row("passed", f"{summary['passed']}/{summary['samples']}")
     table.add_row("tasks solved", f"{summary['tasks_solved']}/{summary['tasks']}")
+    if summary.get("no_reference"):
+        table.add_row("no reference", f"{len(summary['no_reference'])} tasks not judged")
     for k, value in summary["pass_at_k"].items():
         table.add_row(f"pass@{k}", "n/a" if value is None else f"{value:.4f}")
     table.add_row("statuses", ", ".join(f"{s} {n}" for s, n in summary["status_counts"].items()))
@@ -91,12 +93,16 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
         fail("give exactly one of --tasks FILE or --benchmark NAME")
     try:
         tasks = load_benchmark(f"jsonl:{tasks_path}" if tasks_path else benchmark, data_dir)
+        no_reference: list[str] = []
         if samples_arg == "reference":
-            samples = reference_samples(tasks, benchmark or str(tasks_path))
+            samples = reference_samples(tasks, benchmark or str(tasks_path), no_reference)
         else:
             samples = load_samples(samples_arg, {t.task_id for t in tasks})
     except (InputError, UnknownBenchmark) as exc:
         fail(str(exc))
+    if no_reference:
+        console.print(f"{len(no_reference)} of {len(tasks)} tasks have no reference solution and are not judged: "
+                      + ", ".join(no_reference), highlight=False, soft_wrap=True)
     if not samples:
         fail(f"{samples_arg}: no samples")
     limits = Limits(timeout=timeout, memory_mb=memory_mb)
@@ -133,6 +139,8 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
             fail(f"the sandbox could not start: {exc}")
         store.finish(run)
     summary["run"] = run.name
+    if no_reference:
+        summary["no_reference"] = no_reference
     print_summary(summary)
     if summary_path:
         write_summary(summary, summary_path)

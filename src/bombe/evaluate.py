@@ -13,11 +13,18 @@ from bombe.sandbox import Job, Sandbox
 from bombe.task import InputError, Result, Sample, Task
 
 
-def reference_samples(tasks: Iterable[Task], source: str = "reference") -> list[Sample]:
+def reference_samples(tasks: Iterable[Task], source: str = "reference",
+                      skipped: list[str] | None = None) -> list[Sample]:
+    """One sample per task from its reference solution. A task marked `no_reference` (its benchmark
+    has none) is left out and its id appended to `skipped`; any other task without one is an error."""
     samples = []
     for task in tasks:
         code = task.reference_solution()
         if code is None:
+            if task.no_reference:
+                if skipped is not None:
+                    skipped.append(task.task_id)
+                continue
             raise InputError(source, None, "canonical_solution", f"task {task.task_id!r} has no reference solution")
         samples.append(Sample(task_id=task.task_id, solution=code))
     return samples

@@ -59,6 +59,10 @@ class Task(BaseModel):
     # judged as the value of a function `answer()` that returns it, and nothing else.
     sample_kind: Literal["code", "literal"] = "code"
     timeout: float | None = None  # wall seconds this task needs at least (slow references)
+    value_bytes: int | None = None  # bytes an encoded answer may take at least (huge reference answers)
+    # The benchmark has no reference solution for this task (open problems): `--samples reference`
+    # leaves it out and counts it instead of refusing the whole run.
+    no_reference: bool = False
     # The expected values of `tests` come from running canonical_solution on their inputs
     # (EvalPlus ships inputs, not outputs); see bombe.reference.
     expected_from_reference: bool = False

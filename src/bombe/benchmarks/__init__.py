@@ -19,6 +19,9 @@ Loader = Callable[[Path | None], list[Task]]
 # name -> "module:function" inside bombe.benchmarks, imported on first use.
 REGISTRY: dict[str, str] = {
     "humaneval": "humaneval:load",
+    "p3": "p3:load",
+    "p3-train": "p3:load_train",
+    "p3-test": "p3:load_test",
     "mbpp": "mbpp:load",
     "mbpp-test": "mbpp:load_test",
     "mbpp-sanitized": "mbpp:load_sanitized",
