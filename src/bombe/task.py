@@ -87,6 +87,8 @@ class Task(BaseModel):
     def reference_solution(self) -> str | None:
         if self.canonical_solution is None:
             return None
+        if self.sample_kind == "literal":  # a literal answer stands alone; the prompt is the question
+            return self.canonical_solution
         return self.prompt + self.canonical_solution
 
 
@@ -113,6 +115,7 @@ class Sample(BaseModel):
 
 
 LITERAL_ENTRY_POINT = "answer"
+LITERAL_TEXT = "_TEXT"  # where a literal sample's program keeps the sample's text
 
 
 def literal_program(text: str) -> str:
@@ -120,9 +123,9 @@ def literal_program(text: str) -> str:
     (a call, a name, an expression) fails there, in the candidate's process."""
     return (
         "import ast\n"
-        f"_TEXT = {text.strip()!r}\n"
+        f"{LITERAL_TEXT} = {text.strip()!r}\n"
         f"def {LITERAL_ENTRY_POINT}():\n"
-        "    return ast.literal_eval(_TEXT)\n"
+        f"    return ast.literal_eval({LITERAL_TEXT})\n"
     )
 
 
