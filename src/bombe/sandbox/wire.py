@@ -62,39 +62,31 @@ class FrameReader:
             self._fill(deadline)
 
     def _fill(self, deadline: float | None) -> None:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ChannelTimeout()
-            self.sock.settimeout(remaining)
-        try:
-            chunk = self.sock.recv(1 << 16)
-        except socket.timeout:
-            raise ChannelTimeout() from None
-        except OSError as exc:
-            raise ChannelClosed(str(exc)) from None
-        if not chunk:
-            raise ChannelClosed("end of stream")
-        self.buffer += chunk
+        self.buffer += _recv_some(self.sock, 1 << 16, deadline)
+
+
+def _recv_some(sock: socket.socket, most: int, deadline: float | None) -> bytes:
+    """Up to `most` bytes, at least one, before the deadline."""
+    if deadline is not None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ChannelTimeout()
+        sock.settimeout(remaining)
+    try:
+        chunk = sock.recv(most)
+    except socket.timeout:
+        raise ChannelTimeout() from None
+    except OSError as exc:
+        raise ChannelClosed(str(exc)) from None
+    if not chunk:
+        raise ChannelClosed("end of stream")
+    return chunk
 
 
 def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytes:
     chunks = bytearray()
     while len(chunks) < size:
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ChannelTimeout()
-            sock.settimeout(remaining)
-        try:
-            chunk = sock.recv(min(size - len(chunks), 1 << 20))
-        except socket.timeout:
-            raise ChannelTimeout() from None
-        except OSError as exc:
-            raise ChannelClosed(str(exc)) from None
-        if not chunk:
-            raise ChannelClosed("end of stream")
-        chunks += chunk
+        chunks += _recv_some(sock, min(size - len(chunks), 1 << 20), deadline)
     return bytes(chunks)
 
 
