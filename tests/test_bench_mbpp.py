@@ -88,7 +88,8 @@ def test_entry_points_are_the_functions_the_asserts_call(full, sanitized):
         assert task.function_name in defined, task.task_id
         assert all(task.function_name + "(" in test.replace(" (", "(") for test in task.test_list), task.task_id
         adapted = getattr(task, "adapter", None) is not None
-        assert task.entry_point == (mbpp.ADAPTER_PREFIX * adapted + task.function_name), task.task_id
+        assert task.entry_point == task.function_name, task.task_id
+        assert task.call_entry_point == (mbpp.ADAPTER_PREFIX + task.function_name if adapted else None), task.task_id
 
 
 def test_prompts_are_python_holding_the_description_and_every_assert(full, sanitized):

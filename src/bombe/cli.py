@@ -15,6 +15,7 @@ from rich.text import Text
 
 from bombe import __version__
 from bombe.benchmarks import UnknownBenchmark, load_benchmark
+from bombe.reference import ReferenceFailed, prepare
 from bombe.sandbox import IsolationUnavailable, Limits, Sandbox
 from bombe.sandbox.isolation import LEVELS
 from bombe.sandbox.pool import WorkerDied
@@ -125,6 +126,15 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
     if done:
         console.print(f"resuming run {run.name}: {len(done)} of {len(samples)} samples already judged")
     with store, sandbox, _progress() as progress:
+        if any(task.expected_from_reference for task in tasks):
+            # Expected values and per-call limits come from the reference, timed on this machine.
+            console.print("running the reference solutions for expected values and time limits (cached)")
+            try:
+                tasks = prepare(tasks, sandbox)
+            except ReferenceFailed as exc:
+                fail(str(exc))
+            except WorkerDied as exc:
+                fail(f"the sandbox could not start: {exc}")
         bar = progress.add_task("judging", total=len(samples), completed=len(done), rate=0.0)
         started = len(done)
 

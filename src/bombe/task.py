@@ -66,6 +66,10 @@ class Task(BaseModel):
     # The expected values of `tests` come from running canonical_solution on their inputs
     # (EvalPlus ships inputs, not outputs); see bombe.reference.
     expected_from_reference: bool = False
+    # The function the checks actually call in the candidate's process, when an adapter defined
+    # in `setup` stands between them and `entry_point` (to carry values that are not plain data).
+    # `entry_point` stays the function a generator must write.
+    call_entry_point: str | None = None
     call_timeouts: list[float] | None = None  # per-call wall limits, one per test (visible then hidden)
 
     @model_validator(mode="after")

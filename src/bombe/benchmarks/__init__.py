@@ -18,14 +18,17 @@ Loader = Callable[[Path | None], list[Task]]
 
 # name -> "module:function" inside bombe.benchmarks, imported on first use.
 REGISTRY: dict[str, str] = {
+    "p3": "p3:load",
+    "p3-train": "p3:load_train",
+    "p3-test": "p3:load_test",
     "humaneval": "humaneval:load",
     "cruxeval-o": "cruxeval:load_output",
     "cruxeval-i": "cruxeval:load_input",
     "codearc-start-annotated": "codearc:load_annotated",
     "codearc-start-anonymous": "codearc:load_anonymous",
-    "p3": "p3:load",
-    "p3-train": "p3:load_train",
-    "p3-test": "p3:load_test",
+    "humaneval+": "evalplus:load_humaneval_plus",
+    "humaneval+mini": "evalplus:load_humaneval_plus_mini",
+    "mbpp+": "evalplus:load_mbpp_plus",
     "mbpp": "mbpp:load",
     "mbpp-test": "mbpp:load_test",
     "mbpp-sanitized": "mbpp:load_sanitized",

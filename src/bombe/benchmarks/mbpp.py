@@ -23,7 +23,7 @@ Names the asserts use besides the function are imported in the set-up when the r
 them (`sys` in 596; the sanitized file's `test_imports` are the set-up already). Ten tasks of
 the full file and six of the sanitized one pass or get values that are not plain data (objects,
 complex numbers, types, Counters, regex matches); they go through an adapter, described below,
-and their `entry_point` is the adapter's name (`bombe_adapted_<function>`).
+and their `call_entry_point` is the adapter's name (`bombe_adapted_<function>`).
 
 Metadata on every task: `function_name` (the function to write), `text` (the description),
 `split` (prompt / test / validation / train, by the README's id ranges); where present,
@@ -364,7 +364,7 @@ def build_task(number: int, text: str, code: str, tests: list[str], setup: str, 
         why = "; ".join(needs)
         adapter = adapter_setup(entry_point, why, setup_in_candidate, setup_names, new_classes)
         setup = (setup + "\n" if setup else "") + adapter
-        fields = {"entry_point": ADAPTER_PREFIX + entry_point, "adapter": why}
+        fields = {"entry_point": entry_point, "call_entry_point": ADAPTER_PREFIX + entry_point, "adapter": why}
     slow = SLOW_TASKS.get(number)
     return Task(
         task_id=f"Mbpp/{number}",

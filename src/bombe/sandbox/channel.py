@@ -22,13 +22,18 @@ class CandidateGone(BaseException):
 
 
 class Reply(NamedTuple):
-    """One call's result as plain data: a value, or the name of what was raised."""
+    """One call's result as plain data: a value, or the name of what was raised.
+
+    `seconds` is how long the reply took to arrive, by the receiver's clock (set by the
+    parent for call/expected jobs; never a number the candidate reports).
+    """
 
     ok: bool
     value: Any = None
     args: list | None = None
     exc_type: str | None = None
     exc_msg: str = ""
+    seconds: float | None = None
 
 
 class CandidateChannel:
@@ -42,11 +47,14 @@ class CandidateChannel:
         self.gone = self.gone or reason
         return CandidateGone(self.gone)
 
-    def _recv(self) -> dict:
+    def _recv(self, deadline: float | None = None) -> dict:
+        """The next message, by `deadline` if given and earlier than the channel's own."""
         if self.gone:
             raise CandidateGone(self.gone)
+        if deadline is None or deadline > self.deadline:
+            deadline = self.deadline
         try:
-            message = self.reader.read(self.deadline)
+            message = self.reader.read(deadline)
         except wire.ChannelTimeout:
             raise self._lost("timeout") from None
         except wire.ChannelClosed as exc:
@@ -77,8 +85,9 @@ class CandidateChannel:
         except OSError:
             raise self._lost("channel closed") from None
 
-    def next_reply(self) -> Reply:
-        message = self._recv()
+    def next_reply(self, deadline: float | None = None) -> Reply:
+        """The next call's reply; none by `deadline` (or the channel's deadline) is a timeout."""
+        message = self._recv(deadline)
         try:
             if "ok" in message:
                 args = codec.from_wire(message["args"]) if "args" in message else None

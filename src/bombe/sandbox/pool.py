@@ -17,12 +17,25 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bombe.sandbox import isolation, verdict, wire
-from bombe.sandbox.channel import CandidateChannel, CandidateGone
+from bombe.sandbox.channel import CandidateChannel, CandidateGone, Reply
 from bombe.sandbox.limits import Limits
 from bombe.task import CallTest, Outcome, Task
 
 _START_TIMEOUT = 60.0
 _MAX_CONTROL_MESSAGE = 64 << 20
+
+
+# With per-call limits, the most the calls of one job may take together on top of the job's
+# own timeout (which then covers loading): EvalPlus caps each of its two runs of a sample (base
+# inputs, plus inputs) at 60 seconds, so a candidate just under every per-call limit of a
+# thousand-input task is stopped in minutes, not in a thousand seconds.
+CALLS_TIME_CAP = 120.0
+
+
+def whole_timeout(load_seconds: float, call_timeouts: list[float]) -> float:
+    """The wall limit for a job with per-call limits: loading, then every call at its limit,
+    bounded by CALLS_TIME_CAP."""
+    return load_seconds + min(sum(call_timeouts), CALLS_TIME_CAP)
 
 
 @dataclass
@@ -38,19 +51,44 @@ class Job:
     setup: str = ""
     limits: Limits | None = None
     tag: object = field(default=None, compare=False)
+    # Wall seconds each call may take, one per call, timed by the parent: a reply that does not
+    # arrive within its call's limit of the previous one (or of sending the calls) is a timeout.
+    call_timeouts: list[float] | None = None
+    # Filled in by the worker that ran a calls job: its replies, each with the seconds it took
+    # by the parent's clock (what bombe.reference times references with). A job run twice at
+    # once keeps one run's replies.
+    replies: list[Reply] = field(default_factory=list, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.call_timeouts is not None and len(self.call_timeouts) != len(self.calls or []):
+            raise ValueError(f"{len(self.call_timeouts)} call timeouts for {len(self.calls or [])} calls")
 
     @classmethod
     def for_task(cls, task: Task, code: str, limits: Limits | None = None, tag: object = None) -> Job:
-        if task.timeout is not None:
+        """The job that judges `code` on `task`. A task's `timeout` is a floor on the wall limit;
+        its `call_timeouts` give each call its own limit, and the wall limit grows to fit them
+        (see `whole_timeout`). A task may name a `call_entry_point`: the function
+        its calls go to, defined by its `setup`, which converts inputs or outputs that are not
+        plain data and calls the entry point by name."""
+        entry_point = task.call_entry_point or task.entry_point
+        if task.timeout is not None or task.value_bytes is not None:
             base = limits or Limits()
-            limits = base._replace(timeout=max(base.timeout, task.timeout))
+            limits = base._replace(timeout=max(base.timeout, task.timeout or 0),
+                                   value_bytes=max(base.value_bytes, task.value_bytes or 0))
         if task.tests is not None:
-            return cls(code, task.entry_point, calls=task.all_call_tests, setup=task.setup or "",
-                       limits=limits, tag=tag)
+            calls = task.all_call_tests
+            timeouts = task.call_timeouts
+            if timeouts is not None:
+                if len(timeouts) != len(calls):
+                    raise ValueError(f"task {task.task_id!r}: {len(timeouts)} call timeouts for {len(calls)} tests")
+                base = limits or Limits()
+                limits = base._replace(timeout=whole_timeout(base.timeout, timeouts))
+            return cls(code, entry_point, calls=calls, setup=task.setup or "", limits=limits, tag=tag,
+                       call_timeouts=list(timeouts) if timeouts is not None else None)
         if task.test is not None:
-            return cls(code, task.entry_point, checks=[task.test], call_check=True, prelude=task.prompt,
+            return cls(code, entry_point, checks=[task.test], call_check=True, prelude=task.prompt,
                        setup=task.setup or "", limits=limits, tag=tag)
-        return cls(code, task.entry_point, checks=list(task.test_list or []), prelude=task.prompt,
+        return cls(code, entry_point, checks=list(task.test_list or []), prelude=task.prompt,
                    setup=task.setup or "", limits=limits, tag=tag)
 
 
@@ -187,16 +225,25 @@ class Worker:
 
     @staticmethod
     def _drive_calls(sock: socket.socket, job: Job, limits: Limits, deadline: float):
+        """Load the candidate, send every call at once, and read the replies in order. With
+        per-call limits, each reply has its own deadline: its limit after the previous reply
+        (or after the calls were sent), on this trusted process's clock."""
         channel = CandidateChannel(sock, limits.value_bytes, deadline)
         load, replies = None, []
+        limits_each = job.call_timeouts
         try:
             load = channel.load(job.code, job.entry_point, job.setup)
             if load["status"] == "ready" and job.calls:
                 channel.send_calls([(t.args, t.kwargs) for t in job.calls])
-                for _ in job.calls:
-                    replies.append(channel.next_reply())
+                last = time.monotonic()
+                for index in range(len(job.calls)):
+                    reply = channel.next_reply(None if limits_each is None else last + limits_each[index])
+                    now = time.monotonic()
+                    replies.append(reply._replace(seconds=now - last))
+                    last = now
         except CandidateGone:
             pass
+        job.replies = replies
         return load, replies, channel.gone
 
     def _judge(self, sock: socket.socket, job: Job, limits: Limits, deadline: float) -> dict:

@@ -26,7 +26,8 @@ def _ending(report: dict, checks_run: int, gone: str | None = None) -> tuple[str
     sig = report.get("signal")
     if sig == signal.SIGXCPU:
         return "timeout", f"CPU time limit{at}"
-    if report.get("killed_by_us"):  # still running when its checks ended: it stopped answering
+    if report.get("killed_by_us") or (gone and gone.startswith("protocol violation")):
+        # still running when its checks ended, or it broke the protocol: it stopped answering
         return "error", f"stopped answering: {gone or 'no reply'}{at}"
     if sig is not None:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
@@ -47,8 +48,15 @@ def _load_failure(load: dict) -> tuple[str, str]:
     return _exception_status(load["exc"]), f"{load['exc']} while loading: {load['msg']}"
 
 
+def _show(value: object, width: int) -> str:
+    try:
+        return repr(value)[:width]
+    except ValueError:  # an int past sys.get_int_max_str_digits()
+        return "<an int too long to print>"
+
+
 def _describe_call(test: CallTest, index: int) -> str:
-    args = ", ".join([repr(a)[:60] for a in test.args] + [f"{k}={v!r}"[:60] for k, v in test.kwargs.items()])
+    args = ", ".join([_show(a, 60) for a in test.args] + [f"{k}={_show(v, 60)}" for k, v in test.kwargs.items()])
     return f"check {index + 1}: f({args})"
 
 
@@ -76,7 +84,7 @@ def judge_calls(
             passed += 1
         elif failure is None:
             if reply.ok:
-                failure = ("fail", f"wrong answer at {_describe_call(test, index)}: got {reply.value!r:.80}")
+                failure = ("fail", f"wrong answer at {_describe_call(test, index)}: got {_show(reply.value, 80)}")
             else:
                 failure = (_exception_status(reply.exc_type or ""),
                            f"{reply.exc_type} at {_describe_call(test, index)}: {reply.exc_msg[:120]}")
