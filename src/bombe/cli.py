@@ -79,12 +79,17 @@ def print_summary(summary: dict) -> None:
 @click.option("--isolation", type=click.Choice(LEVELS), default=None,
               help="Isolation level [default: the strongest that works here].")
 @click.option("--unsafe-no-isolation", is_flag=True, help="Allow running with no isolation if nothing else works.")
+@click.option("--time-factor", type=click.FloatRange(min=1.0), default=4.0, show_default=True,
+              help="Where a benchmark times calls by its reference (HumanEval+, MBPP+): each call may take "
+                   "this many times the reference's time...")
+@click.option("--min-call-seconds", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="...but never less than this.")
 @click.option("--run", "run_name", default=None,
               help="Name of the run in the store; an existing run of that name resumes [default: a new name].")
 @click.option("--store", "store_path", type=click.Path(path_type=Path), default=DEFAULT_STORE, show_default=True,
               help="The SQLite store that keeps every result.")
 def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_path, workers, timeout, memory_mb,
-             isolation, unsafe_no_isolation, run_name, store_path) -> None:
+             isolation, unsafe_no_isolation, time_factor, min_call_seconds, run_name, store_path) -> None:
     """Judge samples against a benchmark's or a file's tasks. Every result is committed to the
     store as it is known; rerun with the same --run to resume after an interruption."""
     from bombe.evaluate import evaluate as run_evaluation
@@ -115,6 +120,9 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
     label = benchmark or f"jsonl:{tasks_path}"
     settings = {"limits": limits.to_dict(), "workers": sandbox.worker_count, "isolation": sandbox.isolation,
                 "samples": str(samples_arg)}
+    timed_by_reference = any(task.expected_from_reference for task in tasks)
+    if timed_by_reference:
+        settings.update(time_factor=time_factor, min_call_seconds=min_call_seconds)
     try:
         store = Store(store_path)
         run, done = store.open_run(
@@ -126,11 +134,11 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
     if done:
         console.print(f"resuming run {run.name}: {len(done)} of {len(samples)} samples already judged")
     with store, sandbox, _progress() as progress:
-        if any(task.expected_from_reference for task in tasks):
+        if timed_by_reference:
             # Expected values and per-call limits come from the reference, timed on this machine.
             console.print("running the reference solutions for expected values and time limits (cached)")
             try:
-                tasks = prepare(tasks, sandbox)
+                tasks = prepare(tasks, sandbox, time_factor, min_call_seconds)
             except ReferenceFailed as exc:
                 fail(str(exc))
             except WorkerDied as exc:
