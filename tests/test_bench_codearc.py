@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from bombe.benchmarks import MissingData, codearc, load_benchmark
 from bombe.sandbox import Job, Limits, Sandbox
 from bombe.task import Outcome, Task
 
-DATA = Path(__file__).parent.parent.parent / "shared" / "data"
+from benchkit import DATA
 pytestmark = pytest.mark.skipif(
     not all((DATA / path).is_file() for path in codearc.VARIANTS.values()),
     reason=f"CodeARC data not found under {DATA / 'codearc'}")
@@ -31,18 +30,9 @@ def anonymous() -> list[Task]:
     return load_benchmark("codearc-start-anonymous", DATA)
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2, limits=Limits(timeout=10)) as box:
-        yield box
-
-
 def judge(sandbox: Sandbox, pairs: list[tuple[Task, str]]) -> list[Outcome]:
     jobs = [Job.for_task(task, code) for task, code in pairs]
-    outcomes: list[Outcome | None] = [None] * len(jobs)
-    for index, outcome in sandbox.run(jobs):
-        outcomes[index] = outcome
-    return outcomes
+    return sandbox.run_all(jobs)
 
 
 # --- loaders ---------------------------------------------------------------------------------------

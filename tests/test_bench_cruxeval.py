@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from bombe.evaluate import evaluate, reference_samples
 from bombe.sandbox import Job, Limits, Sandbox
 from bombe.task import Outcome, Sample, Task
 
-DATA = Path(__file__).parent.parent.parent / "shared" / "data"
+from benchkit import DATA
 pytestmark = pytest.mark.skipif(not (DATA / cruxeval.DATA_FILE).is_file(),
                                 reason=f"CRUXEval data not found at {DATA / cruxeval.DATA_FILE}")
 
@@ -32,19 +31,10 @@ def input_tasks() -> dict[str, Task]:
     return {t.cruxeval_id: t for t in load_benchmark("cruxeval-i", DATA)}
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2, limits=Limits(timeout=10)) as box:
-        yield box
-
-
 def judge(sandbox: Sandbox, answers: list[tuple[Task, str]]) -> list[Outcome]:
     """Judge (task, answer text) pairs; outcomes in input order."""
     jobs = [Job.for_task(task, Sample(task_id=task.task_id, solution=text).program(task)) for task, text in answers]
-    outcomes: list[Outcome | None] = [None] * len(jobs)
-    for index, outcome in sandbox.run(jobs):
-        outcomes[index] = outcome
-    return outcomes
+    return sandbox.run_all(jobs)
 
 
 # --- loaders ---------------------------------------------------------------------------------------

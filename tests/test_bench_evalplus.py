@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,7 @@ from bombe.reference import prepare
 from bombe.sandbox import Limits, Sandbox
 from bombe.task import Result, Sample, Task
 
-DATA = Path(__file__).parent.parent.parent / "shared" / "data"
+from benchkit import DATA
 pytestmark = pytest.mark.skipif(
     not all((DATA / name).is_file() for name in (evalplus.HUMANEVAL_PLUS, evalplus.HUMANEVAL_PLUS_MINI,
                                                   evalplus.MBPP_PLUS)),
@@ -33,12 +32,6 @@ def benchmarks() -> dict[str, list[Task]]:
 @pytest.fixture(scope="module")
 def tasks(benchmarks) -> dict[str, Task]:
     return {task.task_id: task for task in benchmarks["humaneval+"] + benchmarks["mbpp+"]}
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2, limits=Limits(timeout=10)) as box:
-        yield box
 
 
 @pytest.fixture(scope="module")

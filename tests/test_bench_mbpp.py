@@ -5,17 +5,16 @@ from __future__ import annotations
 import ast
 import warnings
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from bombe.benchmarks import MissingData, load_benchmark
 from bombe.benchmarks import mbpp
 from bombe.evaluate import evaluate, reference_samples
-from bombe.sandbox import Job, Limits, Sandbox
+from bombe.sandbox import Job, Sandbox
 from bombe.task import Outcome, Sample, Task
 
-DATA = Path(__file__).parent.parent.parent / "shared" / "data"
+from benchkit import DATA
 pytestmark = pytest.mark.skipif(
     not all((DATA / name).is_file() for name in (mbpp.FULL, mbpp.SANITIZED)),
     reason=f"MBPP data not found under {DATA / 'mbpp'}")
@@ -35,18 +34,9 @@ def sanitized() -> dict[str, Task]:
     return {task.task_id: task for task in load_benchmark("mbpp-sanitized", DATA)}
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2, limits=Limits(timeout=10)) as box:
-        yield box
-
-
 def judge(sandbox: Sandbox, pairs: list[tuple[Task, str]]) -> list[Outcome]:
     """Judge (task, full program) pairs; outcomes in input order."""
-    outcomes: list[Outcome | None] = [None] * len(pairs)
-    for index, outcome in sandbox.run([Job.for_task(task, code, sandbox.limits) for task, code in pairs]):
-        outcomes[index] = outcome
-    return outcomes
+    return sandbox.run_all(Job.for_task(task, code, sandbox.limits) for task, code in pairs)
 
 
 def number(task: Task) -> int:

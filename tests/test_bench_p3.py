@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,7 @@ from bombe.evaluate import evaluate
 from bombe.sandbox import Job, Limits, Sandbox
 from bombe.task import Outcome, Result, Sample, Task
 
-DATA = Path(__file__).parent.parent.parent / "shared" / "data"
+from benchkit import DATA
 pytestmark = pytest.mark.skipif(not (DATA / "p3" / "397puzzles.json.gz").is_file(),
                                 reason=f"P3 data not found under {DATA / 'p3'}")
 
@@ -40,19 +39,10 @@ def p3_tasks() -> dict[str, Task]:
     return {t.task_id: t for t in load_benchmark("p3", DATA)}
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox(workers=2, limits=Limits(timeout=10)) as box:
-        yield box
-
-
 def judge(sandbox: Sandbox, pairs: list[tuple[Task, str]]) -> list[Outcome]:
     """Judge (task, full program) pairs; outcomes in input order."""
     jobs = [Job.for_task(task, code, sandbox.limits) for task, code in pairs]
-    outcomes: list[Outcome | None] = [None] * len(jobs)
-    for index, outcome in sandbox.run(jobs):
-        outcomes[index] = outcome
-    return outcomes
+    return sandbox.run_all(jobs)
 
 
 def solved_by(task: Task, body: str) -> str:

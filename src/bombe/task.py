@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -194,11 +194,12 @@ def parse_record(model: type[BaseModel], record: dict, path: str | Path, line: i
         raise InputError(path, line, field, message) from None
 
 
-def load_tasks(path: str | Path) -> list[Task]:
+def load_tasks(path: str | Path, build: Callable[[dict, Path, int], Task] | None = None) -> list[Task]:
+    """Tasks from a JSONL file, each record made a Task by `build` (default: as written)."""
     tasks: list[Task] = []
     seen: set[str] = set()
     for line, record in read_jsonl(path):
-        task = parse_record(Task, record, path, line)
+        task = build(record, Path(path), line) if build else parse_record(Task, record, path, line)
         if task.task_id in seen:
             raise InputError(path, line, "task_id", f"duplicate task id {task.task_id!r}")
         seen.add(task.task_id)

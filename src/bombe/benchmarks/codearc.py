@@ -179,7 +179,7 @@ def target_name(variant: str, number: str, parsed: list[tuple[str, ast.expr] | N
 
 def example_check(invocation: dict, parsed: tuple[str, ast.expr] | None, target: str) -> tuple[str | None, str]:
     """(assert source, how) for one example; source None when the example is skipped, `how` says why."""
-    source, captured = invocation["input"], invocation["output"]
+    captured = invocation["output"]
     if parsed is None:
         return None, "skipped: the invocation does not parse as print('Result i: ' + str(CALL))"
     prefix, expression = parsed

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bombe.benchmarks import data_file
-from bombe.task import CallTest, InputError, Task, read_jsonl
+from bombe.task import CallTest, InputError, Task, load_tasks
 
 HUMANEVAL_PLUS = "humanevalplus/HumanEvalPlus-v0.1.10.jsonl.gz"
 HUMANEVAL_PLUS_MINI = "humanevalplus/HumanEvalPlus-Mini-v0.1.10.jsonl.gz"
@@ -239,14 +239,7 @@ def _task(record: dict, path: Path, line: int, dataset: str) -> Task:
 
 
 def _load(path: Path, dataset: str) -> list[Task]:
-    tasks, seen = [], set()
-    for line, record in read_jsonl(path):
-        task = _task(record, path, line, dataset)
-        if task.task_id in seen:
-            raise InputError(path, line, "task_id", f"duplicate task id {task.task_id!r}")
-        seen.add(task.task_id)
-        tasks.append(task)
-    return tasks
+    return load_tasks(path, lambda record, where, line: _task(record, where, line, dataset))
 
 
 def load_humaneval_plus(data_dir: Path | None) -> list[Task]:

@@ -325,6 +325,14 @@ class Sandbox:
     def run_one(self, job: Job) -> Outcome:
         return next(self.run([job]))[1]
 
+    def run_all(self, jobs: Iterable[Job]) -> list[Outcome]:
+        """Every job's outcome, in the order of the jobs (run() yields them as they finish)."""
+        jobs = list(jobs)
+        outcomes: list[Outcome | None] = [None] * len(jobs)
+        for index, outcome in self.run(jobs):
+            outcomes[index] = outcome
+        return outcomes  # type: ignore[return-value]
+
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[int, Outcome]]:
         """Yield (index, outcome) for each job as it finishes, not in input order."""
         self._start_workers()

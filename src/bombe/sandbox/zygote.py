@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import gc
-import json
 import os
 import resource
 import select
