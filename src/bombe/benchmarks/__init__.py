@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from bombe.benchmarks import hub
 from bombe.task import InputError, Task, load_tasks
 
 Loader = Callable[[Path | None], list[Task]]
@@ -49,7 +50,13 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
 
 
 def data_file(data_dir: Path | None, relative: str, benchmark: str) -> Path:
-    """The path of one of a benchmark's files, or a MissingData error saying where we looked."""
+    """The path of one of a benchmark's files, or a MissingData error saying where we looked.
+    With `--data-dir hub`, the file is fetched from the Hugging Face hub into a cache."""
+    if data_dir is not None and str(data_dir) == hub.HUB:
+        try:
+            return hub.materialize(relative)
+        except hub.HubUnavailable as exc:
+            raise MissingData(relative, None, None, f"benchmark {benchmark!r}: {exc}") from None
     if data_dir is None:
         raise MissingData(relative, None, None,
                           f"benchmark {benchmark!r} needs its data: pass --data-dir DIR or set BOMBE_DATA")
