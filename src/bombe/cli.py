@@ -68,7 +68,7 @@ def print_summary(summary: dict) -> None:
 @click.option("--tasks", "tasks_path", type=click.Path(path_type=Path), help="Tasks JSONL file.")
 @click.option("--benchmark", help="A named benchmark (humaneval) or jsonl:PATH.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Where benchmark data files live [default: $BOMBE_DATA].")
+              help="Where benchmark data files live, or 'hub' to fetch them [default: $BOMBE_DATA].")
 @click.option("--samples", "samples_arg", required=True, help="Samples JSONL file, or 'reference'.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path), help="Write one result line per sample here.")
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path), help="Also write the summary as JSON.")
@@ -92,7 +92,6 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
              isolation, unsafe_no_isolation, time_factor, min_call_seconds, run_name, store_path) -> None:
     """Judge samples against a benchmark's or a file's tasks. Every result is committed to the
     store as it is known; rerun with the same --run to resume after an interruption."""
-    from bombe.evaluate import evaluate as run_evaluation
     from bombe.evaluate import reference_samples, write_summary
 
     if bool(tasks_path) == bool(benchmark):
@@ -134,27 +133,15 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
     if done:
         console.print(f"resuming run {run.name}: {len(done)} of {len(samples)} samples already judged")
     with store, sandbox, _progress() as progress:
-        if timed_by_reference:
-            # Expected values and per-call limits come from the reference, timed on this machine.
-            console.print("running the reference solutions for expected values and time limits (cached)")
-            try:
-                tasks = prepare(tasks, sandbox, time_factor, min_call_seconds)
-            except ReferenceFailed as exc:
-                fail(str(exc))
-            except WorkerDied as exc:
-                fail(f"the sandbox could not start: {exc}")
-        bar = progress.add_task("judging", total=len(samples), completed=len(done), rate=0.0)
-        started = len(done)
-
-        def advance(_result) -> None:
-            elapsed = progress.tasks[bar].elapsed or 1e-9
-            progress.update(bar, advance=1, rate=(progress.tasks[bar].completed + 1 - started) / elapsed)
-
         try:
-            summary = run_evaluation(tasks, samples, sandbox, out_path, on_result=advance,
-                                     record=lambda position, result: store.record(run, position, result), done=done)
-        except WorkerDied as exc:
-            fail(f"the sandbox could not start: {exc}")
+            summary = _judge_run(tasks, samples, sandbox, store, run, done, out_path, progress,
+                                 (time_factor, min_call_seconds) if timed_by_reference else None)
+        except KeyboardInterrupt:
+            progress.stop()
+            kept = len(store.results(run))
+            console.print(f"interrupted: {kept} of {len(samples)} results are kept in {store.path}; "
+                          f"rerun with --run {run.name} to finish", highlight=False, soft_wrap=True)
+            sys.exit(130)
         store.finish(run)
     summary["run"] = run.name
     if no_reference:
@@ -164,6 +151,30 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
         write_summary(summary, summary_path)
     if out_path:
         console.print(f"results: {out_path}")
+
+
+def _judge_run(tasks, samples, sandbox, store, run, done, out_path, progress, timing) -> dict:
+    """Prepare reference-timed tasks, then judge what is not done, each result into the store."""
+    from bombe.evaluate import evaluate as run_evaluation
+
+    try:
+        if timing is not None:
+            # Expected values and per-call limits come from the reference, timed on this machine.
+            console.print("running the reference solutions for expected values and time limits (cached)")
+            tasks = prepare(tasks, sandbox, *timing)
+        bar = progress.add_task("judging", total=len(samples), completed=len(done), rate=0.0)
+        started = len(done)
+
+        def advance(_result) -> None:
+            elapsed = progress.tasks[bar].elapsed or 1e-9
+            progress.update(bar, advance=1, rate=(progress.tasks[bar].completed + 1 - started) / elapsed)
+
+        return run_evaluation(tasks, samples, sandbox, out_path, on_result=advance,
+                              record=lambda position, result: store.record(run, position, result), done=done)
+    except ReferenceFailed as exc:
+        fail(str(exc))
+    except WorkerDied as exc:
+        fail(f"the sandbox could not start: {exc}")
 
 
 def _new_run_name(label: str) -> str:
