@@ -162,3 +162,18 @@ def test_resuming_with_other_samples_is_refused(tmp_path: Path):
         assert again.id == run.id and list(done) == [1] and done[1].passed
         with pytest.raises(StoreError, match="other tasks or samples"):
             store.open_run("r", "test", "t", [task], samples[:2], [s.solution for s in samples[:2]], {})
+
+
+def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path: Path, inputs):
+    tasks = inputs[0]
+    samples = _write_jsonl(tmp_path / "slow.jsonl", _samples(24, sleep=0.1))
+    process = subprocess.Popen([BOMBE, *map(str, _evaluate_args(tasks, samples, "int", tmp_path / "int.jsonl"))],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "rerun with --run int" in stderr and "Traceback" not in stderr
+    resumed = _bombe(*_evaluate_args(tasks, samples, "int", tmp_path / "int.jsonl"), cwd=tmp_path)
+    assert resumed.returncode == 0 and "resuming run int" in resumed.stderr
+    assert len((tmp_path / "int.jsonl").read_text().splitlines()) == 24
