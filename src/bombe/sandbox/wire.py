@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import array
+import contextlib
 import json
 import os
 import socket
 import struct
 import time
+from collections.abc import Iterator
 from typing import Any
 
 _HEADER = struct.Struct("!I")
@@ -65,19 +67,26 @@ class FrameReader:
         self.buffer += _recv_some(self.sock, 1 << 16, deadline)
 
 
-def _recv_some(sock: socket.socket, most: int, deadline: float | None) -> bytes:
-    """Up to `most` bytes, at least one, before the deadline."""
+@contextlib.contextmanager
+def _reading(sock: socket.socket, deadline: float | None) -> Iterator[None]:
+    """Arm the socket for the time left, and turn socket errors into the channel's own."""
     if deadline is not None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ChannelTimeout()
         sock.settimeout(remaining)
     try:
-        chunk = sock.recv(most)
+        yield
     except socket.timeout:
         raise ChannelTimeout() from None
     except OSError as exc:
         raise ChannelClosed(str(exc)) from None
+
+
+def _recv_some(sock: socket.socket, most: int, deadline: float | None) -> bytes:
+    """Up to `most` bytes, at least one, before the deadline."""
+    with _reading(sock, deadline):
+        chunk = sock.recv(most)
     if not chunk:
         raise ChannelClosed("end of stream")
     return chunk
@@ -92,25 +101,22 @@ def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytes
 
 def recv_raw(sock: socket.socket, max_bytes: int, deadline: float | None = None) -> tuple[bytes, int | None]:
     """Read one message's body (undecoded) and the fd that came with it, if any."""
-    fd = None
-    if deadline is not None:
-        sock.settimeout(max(deadline - time.monotonic(), 0.0001))
-    try:
+    with _reading(sock, deadline):
         marker, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
-    except socket.timeout:
-        raise ChannelTimeout() from None
-    except OSError as exc:
-        raise ChannelClosed(str(exc)) from None
     if not marker:
         raise ChannelClosed("end of stream")
-    if fds:
-        fd = fds[0]
-    if marker not in (_WITH_FD, _NO_FD):
-        raise ChannelClosed("broken framing")
-    (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size, deadline))
-    if size > max_bytes:
-        raise ChannelClosed(f"message of {size} bytes exceeds the limit of {max_bytes}")
-    return _recv_exact(sock, size, deadline), fd
+    fd = fds[0] if fds else None
+    try:
+        if marker not in (_WITH_FD, _NO_FD):
+            raise ChannelClosed("broken framing")
+        (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size, deadline))
+        if size > max_bytes:
+            raise ChannelClosed(f"message of {size} bytes exceeds the limit of {max_bytes}")
+        return _recv_exact(sock, size, deadline), fd
+    except BaseException:
+        if fd is not None:  # a message we refuse must not leave its fd open here
+            os.close(fd)
+        raise
 
 
 def recv_msg_fd(
