@@ -108,3 +108,15 @@ def test_no_isolation_needs_explicit_consent():
     with pytest.raises(IsolationUnavailable):
         choose_level("none", allow_unsafe=False)
     assert choose_level("none", allow_unsafe=True) == "none"
+
+
+def test_a_job_with_no_checks_never_passes(sandbox):
+    assert sandbox.run_one(Job(DOUBLE, "f", calls=[])).status == "error"
+    assert sandbox.run_one(Job(DOUBLE, "f", checks=[])).status != "pass"
+
+
+def test_a_broken_test_is_the_judges_error_not_the_candidates(sandbox):
+    # set-up that loads in the candidate's process (where __candidate__ exists) but breaks in the judge
+    setup = "import sys\nif '__candidate__' not in sys.modules:\n    raise RuntimeError('broken on the judge side')"
+    outcome = sandbox.run_one(Job(DOUBLE, "f", checks=["assert f(1) == 2"], setup=setup))
+    assert outcome.status == "error" and outcome.error.startswith("judge:")

@@ -97,9 +97,10 @@ def test_call_test_defaults(tmp_path):
     assert call.args == [] and call.kwargs == {} and call.expected is None
 
 
-def test_empty_tests_list_is_a_check_kind(tmp_path):
-    [loaded] = load_tasks(write_jsonl(tmp_path / "t.jsonl", [task(tests=[])]))
-    assert loaded.tests == []
+def test_empty_tests_list_is_refused(tmp_path):
+    # with nothing to check, any program that loads would pass
+    with pytest.raises(InputError, match="'tests' is empty"):
+        load_tasks(write_jsonl(tmp_path / "t.jsonl", [task(tests=[])]))
 
 
 def test_expected_values_keep_their_json_types(tmp_path):

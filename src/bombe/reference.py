@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bombe.paths import cache_root
 from bombe.sandbox import Job, Sandbox
 from bombe.sandbox import codec
 from bombe.task import CallTest, InputError, Task
@@ -37,7 +38,7 @@ _CACHE_FORMAT = 1
 
 
 def default_cache_dir() -> Path:
-    return Path.home() / ".cache" / "bombe" / "reference"
+    return cache_root() / "reference"
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ class Task(BaseModel):
             raise ValueError(f"has {' and '.join(kinds)}; give only one kind of check")
         if self.hidden_tests is not None and self.tests is None:
             raise ValueError("'hidden_tests' needs call/expected 'tests' beside it")
+        if self.tests is not None and not self.tests and not self.hidden_tests:
+            raise ValueError("'tests' is empty: a task needs at least one check")
         return self
 
     @property

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bombe.paths import cache_root
 
 HUB = "hub"  # the --data-dir value that asks for the hub
 
@@ -34,7 +35,7 @@ class HubUnavailable(Exception):
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("BOMBE_CACHE", Path.home() / ".cache" / "bombe")) / "hub"
+    return cache_root() / "hub"
 
 
 def _load_from_hub(dataset: str, config: str | None, split: str) -> Any:

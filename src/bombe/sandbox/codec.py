@@ -171,7 +171,8 @@ def values_match(
             values_match(g, e, atol, rtol) for g, e in zip(got, expected)
         )
     if got_kind is dict and expected_kind is dict:
-        return got.keys() == expected.keys() and all(
+        keys = {(type(k) is bool, k) for k in got}
+        return keys == {(type(k) is bool, k) for k in expected} and all(
             values_match(got[k], expected[k], atol, rtol) for k in got
         )
     if got_kind in (set, frozenset) and expected_kind in (set, frozenset):

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import PurePosixPath
 
+from bombe.paths import cache_root
 from bombe.sandbox import seccomp
 from bombe.sandbox.limits import CANDIDATE_ENV, Limits
 
@@ -33,9 +34,6 @@ _ETC = (
 )
 
 
-# A zygote starts with exactly the candidates' environment, so children need not touch it;
-# nothing of the parent's environment (API keys, tokens) passes.
-ZYGOTE_ENV = CANDIDATE_ENV
 
 
 class IsolationUnavailable(Exception):
@@ -131,7 +129,7 @@ def bwrap_command(inner: list[str]) -> list[str]:
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm",
         "--chdir", "/tmp",
     ]
-    for name, value in ZYGOTE_ENV.items():
+    for name, value in CANDIDATE_ENV.items():
         command += ["--setenv", name, value]
     # bwrap's own root and /dev are tmpfs shared by every candidate of a zygote: read-only.
     command += ["--remount-ro", "/dev", "--remount-ro", "/"]
@@ -158,7 +156,10 @@ def zygote_command(level: str, role: str, control_fd: int, limits: Limits) -> li
     if level == "bwrap":
         return bwrap_command(inner + ["--own-pid-namespace", "--candidates-as-nobody"])
     if level == "unshare":
-        return unshare_command(inner + ["--own-pid-namespace", "--read-only-view"])
+        # The whole host is visible at this level: at least hide bombe's caches, where expected
+        # outputs of reference solutions are kept.
+        hidden = ["--hide", str(cache_root())]
+        return unshare_command(inner + ["--own-pid-namespace", "--read-only-view", *hidden])
     if level == "seccomp":
         return inner + ["--seccomp"]
     return inner

@@ -36,7 +36,7 @@ class Limits(NamedTuple):
 
     @property
     def cpu_seconds(self) -> int:
-        # A CPU cap one second past the wall clock: a backstop, never the first to fire.
+        # A CPU cap two seconds past the wall clock: a backstop, never the first to fire.
         return int(self.timeout) + 2
 
     def to_dict(self) -> dict:

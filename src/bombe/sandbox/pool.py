@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from bombe.sandbox import isolation, verdict, wire
 from bombe.sandbox.channel import CandidateChannel, CandidateGone, Reply
-from bombe.sandbox.limits import Limits
+from bombe.sandbox.limits import CANDIDATE_ENV, Limits
 from bombe.task import CallTest, Outcome, Task
 
 _START_TIMEOUT = 60.0
@@ -95,6 +95,10 @@ class Job:
 class WorkerDied(Exception):
     """A zygote stopped answering; the worker restarts it."""
 
+    def __init__(self, message: str, overran: bool = False):
+        super().__init__(message)
+        self.overran = overran  # it was alive but did not answer by the deadline
+
 
 class _Spawner:
     """Starts every zygote from one thread that lives as long as the process.
@@ -147,7 +151,7 @@ class Zygote:
         self.process = _spawn(
             args=command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
-            start_new_session=True, env=isolation.ZYGOTE_ENV,
+            start_new_session=True, env=CANDIDATE_ENV,
         )
         theirs.close()
         self.sock = ours
@@ -167,8 +171,10 @@ class Zygote:
     def receive(self, deadline: float) -> dict:
         try:
             return wire.recv_msg(self.sock, _MAX_CONTROL_MESSAGE, deadline)
-        except (wire.ChannelClosed, wire.ChannelTimeout) as exc:
-            raise WorkerDied(f"{self.role} zygote: {exc or 'no answer'}") from None
+        except wire.ChannelTimeout:
+            raise WorkerDied(f"{self.role} zygote: no answer in time", overran=True) from None
+        except wire.ChannelClosed as exc:
+            raise WorkerDied(f"{self.role} zygote: {exc}") from None
 
     def close(self) -> None:
         try:
@@ -261,11 +267,13 @@ class Worker:
         sock.close()
         try:
             return self.judges.receive(deadline + 5)
-        except WorkerDied:
+        except WorkerDied as exc:
             self.judges.close()
             self.judges = None
-            return {"checks_run": 0, "checks_passed": 0, "load": None,
-                    "failure": {"kind": "judge_error", "error": "the judge sandbox died"}}
+            # A check that overruns is spinning on what the candidate returned: its timeout.
+            failure = ({"kind": "judge_timeout", "error": "the checks did not finish in time"} if exc.overran
+                       else {"kind": "judge_error", "error": "the judge sandbox died"})
+            return {"checks_run": 0, "checks_passed": 0, "load": None, "failure": failure}
 
 
 class Sandbox:
@@ -284,7 +292,6 @@ class Sandbox:
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._workers: list[Worker] = []
         self._lock = threading.Lock()
-        self._closed = False
 
     def __enter__(self) -> Sandbox:
         return self

@@ -60,15 +60,21 @@ def _describe_call(test: CallTest, index: int) -> str:
     return f"check {index + 1}: f({args})"
 
 
+def _from_report(report: dict, status: str, run: int, passed: int, error: str | None,
+                 outputs: list | None = None) -> Outcome:
+    """An Outcome carrying what the zygote measured of the candidate's process."""
+    return Outcome(status, run, passed, error, report.get("wall_ms", 0.0), report.get("output_tail", ""),
+                   report.get("max_rss_kb", 0), outputs=outputs)
+
+
 def judge_calls(
     tests: list[CallTest], load: dict | None, replies: list[Reply], gone: str | None, report: dict
 ) -> Outcome:
     """Compare a candidate's replies with the expected values, here in the trusted parent."""
-    wall, tail, rss = report.get("wall_ms", 0.0), report.get("output_tail", ""), report.get("max_rss_kb", 0)
+    outputs = [r.value if r.ok else None for r in replies]
 
     def outcome(status: str, passed: int, error: str | None, run: int | None = None) -> Outcome:
-        return Outcome(status, len(replies) if run is None else run, passed, error, wall, tail, rss,
-                       outputs=[r.value if r.ok else None for r in replies])
+        return _from_report(report, status, len(replies) if run is None else run, passed, error, outputs)
 
     if report.get("output_exceeded"):
         return outcome("output_limit", 0, _ending(report, len(replies))[1])
@@ -78,6 +84,8 @@ def judge_calls(
     if load["status"] != "ready":
         status, error = _load_failure(load)
         return outcome(status, 0, error, 0)
+    if not tests:  # nothing was checked, so nothing was shown: never a pass
+        return outcome("error", 0, "the task has no checks", 0)
     passed, failure = 0, None
     for index, (test, reply) in enumerate(zip(tests, replies)):
         if reply.ok and values_match(reply.value, test.expected, test.atol, test.rtol, test.exact):
@@ -99,11 +107,10 @@ def judge_calls(
 
 def judge_asserts(judged: dict, report: dict) -> Outcome:
     """Turn the judge's report (and how the candidate ended) into an Outcome."""
-    wall, tail, rss = report.get("wall_ms", 0.0), report.get("output_tail", ""), report.get("max_rss_kb", 0)
     run, passed = int(judged.get("checks_run", 0)), int(judged.get("checks_passed", 0))
 
     def outcome(status: str, error: str | None) -> Outcome:
-        return Outcome(status, run, passed, error, wall, tail, rss)
+        return _from_report(report, status, run, passed, error)
 
     if report.get("output_exceeded"):
         return outcome("output_limit", _ending(report, run)[1])
@@ -115,6 +122,10 @@ def judge_asserts(judged: dict, report: dict) -> Outcome:
         return outcome("pass", None)
     kind = (failure or {}).get("kind")
     error = (failure or {}).get("error", "no checks ran")
+    if kind == "judge_error":  # the harness's or the test's own failure: say so, blame no candidate
+        return outcome("error", f"judge: {error}")
+    if kind == "judge_timeout":
+        return outcome("timeout", error)
     if kind == "candidate_gone" or load is None:
         status, ending = _ending(report, run, (failure or {}).get("gone"))
         return outcome(status, ending if kind != "candidate_gone" else f"{error}; {ending}")
@@ -123,6 +134,4 @@ def judge_asserts(judged: dict, report: dict) -> Outcome:
         return outcome(_exception_status(exc_type), error)
     if kind == "assertion":
         return outcome("fail", error)
-    if kind == "judge_timeout":
-        return outcome("timeout", error)
     return outcome("error", error)

@@ -36,6 +36,8 @@ _NAMESPACES = linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | lin
 _TAIL = 2000
 # Read-only paths under /tmp that candidates need (set from --keep-under-tmp).
 KEEP_UNDER_TMP: tuple[str, ...] = ()
+# Directories hidden at the `unshare` level, whose view is the whole host (set from --hide).
+HIDE: tuple[str, ...] = ()
 NOBODY = 65534
 
 
@@ -49,25 +51,24 @@ def _exit_child(code: int = 0) -> None:
 
 def _mount_private_dirs(limits: Limits, keep_under_tmp: tuple[str, ...] = ()) -> None:
     linux.mount("none", "/", None, linux.MS_REC | linux.MS_PRIVATE)
-    tmp_opts = f"size={limits.tmp_size_mb}m,mode=1777"
-    _fresh_tmp(tmp_opts, keep_under_tmp)
-    if os.path.isdir("/dev/shm"):
-        linux.mount("tmpfs", "/dev/shm", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, tmp_opts)
+    _fresh_tmp_and_shm(f"size={limits.tmp_size_mb}m,mode=1777", keep_under_tmp)
     # Hide /proc: the kernel refuses a fresh procfs under bubblewrap's overmounts, and
     # trying costs half a millisecond a candidate.
     hidden = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC | linux.MS_RDONLY
     linux.mount("tmpfs", "/proc", "tmpfs", hidden, "size=4k,mode=555")
 
 
-def _fresh_tmp(options: str, keep_under_tmp: tuple[str, ...]) -> None:
-    """Cover /tmp with a new tmpfs. Where bombe or Python itself lives under /tmp (a checkout
-    there), carry those mounts over into it, through fds opened before it covers them."""
+def _fresh_tmp_and_shm(options: str, keep_under_tmp: tuple[str, ...]) -> None:
+    """Cover /tmp and /dev/shm with new tmpfs. Where bombe or Python itself lives under /tmp (a
+    checkout there), carry those mounts over into it, through fds opened before it covers them."""
     kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in keep_under_tmp]
     linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
     for path, fd in kept:
         os.makedirs(path, exist_ok=True)
         linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
         os.close(fd)
+    if os.path.isdir("/dev/shm"):
+        linux.mount("tmpfs", "/dev/shm", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
 
 
 def _place_fds(channel_fd: int, out_w: int) -> None:
@@ -86,6 +87,8 @@ def _become_candidate(
 ) -> None:
     """In the forked child: shut every door, then serve the candidate's calls. Never returns."""
     try:
+        # Should the zygote die without killing us (no bwrap around it), so do we.
+        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
         if fresh_namespaces:
             # Our ids were mapped from outside; a map does not change credentials, so take
             # on root of the new namespace (the unprivileged host id it maps to).
@@ -315,9 +318,10 @@ def _make_view_read_only() -> None:
             linux.mount("none", point, None, flags)
         except OSError:
             pass
-    _fresh_tmp("size=256m,mode=1777", KEEP_UNDER_TMP)
-    if os.path.isdir("/dev/shm"):
-        linux.mount("tmpfs", "/dev/shm", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=256m,mode=1777")
+    _fresh_tmp_and_shm("size=256m,mode=1777", KEEP_UNDER_TMP)
+    for path in HIDE:  # what candidates must not read at this level (bombe's caches)
+        if os.path.isdir(path):
+            linux.mount("tmpfs", path, "tmpfs", linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV, "size=4k,mode=555")
 
 
 def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool = False,
@@ -360,15 +364,16 @@ def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool
 
 def main(argv: list[str] | None = None) -> None:
     """Flags: --role candidate|judge --control-fd N [--own-pid-namespace] [--read-only-view]
-    [--seccomp] [--judge-memory-mb N] [--candidates-as-nobody] [--keep-under-tmp PATH]... Parsed by hand: argparse
+    [--seccomp] [--judge-memory-mb N] [--candidates-as-nobody] [--keep-under-tmp PATH]... [--hide DIR]... Parsed by hand: argparse
     would add a megabyte to a process that every candidate is forked from."""
     args = sys.argv[1:] if argv is None else argv
     value = {name: args[i + 1] for i, name in enumerate(args[:-1]) if name in ("--role", "--control-fd",
                                                                                "--judge-memory-mb")}
     if value.get("--role") not in ("candidate", "judge") or "--control-fd" not in value:
         sys.exit("usage: zygote --role candidate|judge --control-fd N [options]")
-    global KEEP_UNDER_TMP
+    global KEEP_UNDER_TMP, HIDE
     KEEP_UNDER_TMP = tuple(args[i + 1] for i, name in enumerate(args[:-1]) if name == "--keep-under-tmp")
+    HIDE = tuple(args[i + 1] for i, name in enumerate(args[:-1]) if name == "--hide")
     if "--read-only-view" in args:
         _make_view_read_only()
     serve(value["--role"], int(value["--control-fd"]), "--own-pid-namespace" in args, "--seccomp" in args,
