@@ -115,6 +115,9 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
         sandbox = Sandbox(workers=workers, limits=limits, isolation_level=isolation, allow_unsafe=unsafe_no_isolation)
     except IsolationUnavailable as exc:
         fail(str(exc))
+    if sandbox.isolation in ("seccomp", "none"):
+        console.print(f"warning: isolation '{sandbox.isolation}' does not make the host read-only: "
+                      "candidates can write wherever this user can", highlight=False, soft_wrap=True)
     by_id = {task.task_id: task for task in tasks}
     label = benchmark or f"jsonl:{tasks_path}"
     settings = {"limits": limits.to_dict(), "workers": sandbox.worker_count, "isolation": sandbox.isolation,

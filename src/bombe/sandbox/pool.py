@@ -71,20 +71,16 @@ class Job:
         its calls go to, defined by its `setup`, which converts inputs or outputs that are not
         plain data and calls the entry point by name."""
         entry_point = task.call_entry_point or task.entry_point
+        base = limits or Limits()
         if task.timeout is not None or task.value_bytes is not None:
-            base = limits or Limits()
-            limits = base._replace(timeout=max(base.timeout, task.timeout or 0),
-                                   value_bytes=max(base.value_bytes, task.value_bytes or 0))
+            limits = base = base._replace(timeout=max(base.timeout, task.timeout or 0),
+                                          value_bytes=max(base.value_bytes, task.value_bytes or 0))
         if task.tests is not None:
-            calls = task.all_call_tests
             timeouts = task.call_timeouts
-            if timeouts is not None:
-                if len(timeouts) != len(calls):
-                    raise ValueError(f"task {task.task_id!r}: {len(timeouts)} call timeouts for {len(calls)} tests")
-                base = limits or Limits()
+            if timeouts is not None:  # Job checks that there is one per call
                 limits = base._replace(timeout=whole_timeout(base.timeout, timeouts))
-            return cls(code, entry_point, calls=calls, setup=task.setup or "", limits=limits, tag=tag,
-                       call_timeouts=list(timeouts) if timeouts is not None else None)
+            return cls(code, entry_point, calls=task.all_call_tests, setup=task.setup or "", limits=limits,
+                       tag=tag, call_timeouts=list(timeouts) if timeouts is not None else None)
         if task.test is not None:
             return cls(code, entry_point, checks=[task.test], call_check=True, prelude=task.prompt,
                        setup=task.setup or "", limits=limits, tag=tag)
@@ -148,12 +144,17 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         command = isolation.zygote_command(level, role, theirs.fileno(), limits)
         debug = os.environ.get("BOMBE_DEBUG_SANDBOX")
-        self.process = _spawn(
-            args=command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
-            start_new_session=True, env=CANDIDATE_ENV,
-        )
-        theirs.close()
+        try:
+            self.process = _spawn(
+                args=command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=None if debug else subprocess.DEVNULL,
+                start_new_session=True, env=CANDIDATE_ENV,
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         self.sock = ours
         try:
             hello = wire.recv_msg(ours, deadline=time.monotonic() + _START_TIMEOUT)
