@@ -120,3 +120,11 @@ def test_a_broken_test_is_the_judges_error_not_the_candidates(sandbox):
     setup = "import sys\nif '__candidate__' not in sys.modules:\n    raise RuntimeError('broken on the judge side')"
     outcome = sandbox.run_one(Job(DOUBLE, "f", checks=["assert f(1) == 2"], setup=setup))
     assert outcome.status == "error" and outcome.error.startswith("judge:")
+
+
+def test_an_assert_failing_after_a_caught_candidate_exception_is_a_fail(sandbox):
+    code = "def f(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x\n"
+    test = ("def check(candidate):\n    try:\n        candidate(-1)\n    except ValueError:\n        pass\n"
+            "    assert candidate(2) == 3\n")
+    outcome = sandbox.run_one(Job(code, "f", checks=[test], call_check=True))
+    assert outcome.status == "fail" and "AssertionError" in outcome.error

@@ -28,7 +28,8 @@ class CandidateProxy:
     def __init__(self, channel: CandidateChannel, name: str):
         self._channel = channel
         self.__name__ = name
-        self.raised: str | None = None
+        self.raised: str | None = None  # the type name of what the candidate last raised
+        self.raised_here: BaseException | None = None  # the exception this proxy made of it
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         reply = self._channel.call(list(args), kwargs, want_args=True)
@@ -39,8 +40,10 @@ class CandidateProxy:
         builtin = getattr(builtins, reply.exc_type or "", None)
         # StopIteration re-raised here would end the test's own map()/all() early, silently.
         if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin not in _NOT_REBUILT:
-            raise builtin(reply.exc_msg)  # a fresh, trusted instance of the builtin type
-        raise CandidateRaised(f"{reply.exc_type}: {reply.exc_msg}")
+            self.raised_here = builtin(reply.exc_msg)  # a fresh, trusted instance of the builtin type
+        else:
+            self.raised_here = CandidateRaised(f"{reply.exc_type}: {reply.exc_msg}")
+        raise self.raised_here
 
 
 def _copy_back(originals: tuple, updated: list) -> None:
@@ -75,7 +78,7 @@ def _failing_line(exc: BaseException, filename: str, source: str) -> str:
 def _describe_failure(exc: BaseException, proxy: CandidateProxy, where: str, line: str) -> dict:
     if isinstance(exc, CandidateGone):
         return {"kind": "candidate_gone", "gone": str(exc), "error": f"candidate stopped during {where}: {exc}"}
-    if proxy.raised is not None:
+    if exc is proxy.raised_here:  # the candidate's exception, uncaught by the test
         kind, name = "candidate_raised", proxy.raised
     elif isinstance(exc, AssertionError):
         kind, name = "assertion", "AssertionError"
@@ -107,7 +110,7 @@ def run_tests(channel: CandidateChannel, job: dict) -> dict:
     for index, source in enumerate(checks):
         filename = f"<check {index + 1}>"
         report["checks_run"] += 1
-        proxy.raised = None
+        proxy.raised = proxy.raised_here = None
         try:
             exec(_compiled(source, filename), namespace)
             if job.get("call_check"):

@@ -19,6 +19,8 @@ def _ending(report: dict, checks_run: int, gone: str | None = None) -> tuple[str
     """Why the candidate stopped before finishing its checks: the zygote's report on how the
     process ended, and `gone`, what the reading side saw (a timeout, a broken protocol)."""
     at = f" (after {checks_run} checks)"
+    if report.get("spawn_error"):
+        return "killed", f"the sandbox could not start the candidate: {report['spawn_error']}"
     if report.get("output_exceeded"):
         return "output_limit", f"output exceeded {report.get('output_bytes', 0)} bytes{at}"
     if report.get("timed_out") or gone == "timeout":

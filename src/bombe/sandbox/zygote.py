@@ -195,6 +195,10 @@ class CandidateServer:
         out_r, out_w = os.pipe()
         try:
             pid = self._fork_candidate(channel_fd, out_w, limits)
+        except OSError as exc:  # the host, not the candidate (EAGAIN under load): stay up, say so
+            os.close(out_r)
+            wire.recv_msg(self.control)  # the parent's "finish", sent once the channel closes
+            return {"spawn_error": str(exc), "wall_ms": 0.0}
         finally:
             os.close(out_w)
             os.close(channel_fd)
