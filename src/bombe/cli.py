@@ -61,6 +61,18 @@ def print_summary(summary: dict) -> None:
         table.add_row(f"pass@{k}", "n/a" if value is None else f"{value:.4f}")
     table.add_row("statuses", ", ".join(f"{s} {n}" for s, n in summary["status_counts"].items()))
     table.add_row("isolation", summary["isolation"])
+    generation = summary.get("generation")
+    if generation:
+        table.add_row("model", str(summary.get("model", "")))
+        table.add_row("tokens", f"{generation['prompt_tokens']} prompt, {generation['completion_tokens']} completion "
+                                f"({generation['from_cache']} of {generation['samples_generated']} samples from cache)")
+        speed = generation["completion_tokens_per_second"]
+        table.add_row("model time", f"{generation['model_seconds']:.1f} s"
+                                    + (f", {speed:.1f} completion tokens/s" if speed else ""))
+        per_solved = generation["tokens_per_solved_task"]
+        table.add_row("tokens per solved task", "n/a" if per_solved is None else f"{per_solved:.0f}")
+        if generation.get("cost_usd") is not None:
+            table.add_row("cost", f"${generation['cost_usd']:.4f}")
     out.print(table)
 
 
@@ -219,6 +231,11 @@ def _run_summary(store: Store, name: str) -> tuple[dict, list]:
         fail(str(exc))
     results = [r for _, r in sorted(store.results(run).items())]
     summary = summarize(results, run.settings.get("isolation", "unknown"))
+    from bombe.models.cache import ledger_summary
+
+    generation = ledger_summary(store, run)
+    if generation:
+        summary.update(model=run.settings.get("model"), generation=generation)
     summary.update(run=run.name, benchmark=run.row["benchmark"], total_samples=store.sample_count(run),
                    finished=bool(run.row["finished"]), bombe_version=run.row["bombe_version"],
                    python_version=run.row["python_version"], machine=run.row["machine"], settings=run.settings)
@@ -253,6 +270,14 @@ def export(run_name: str, fmt: str, out_path: Path | None, store_path: Path) -> 
     else:
         sys.stdout.write(text)
 
+
+# Commands with modules of their own; imported last because they use the helpers above.
+from bombe.run_cli import run as _run_command  # noqa: E402
+
+main.add_command(_run_command)
+from bombe.synth_cli import synth  # noqa: E402
+
+main.add_command(synth)
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ from bombe import __version__
 from bombe.task import Result, Sample, Task
 
 DEFAULT_PATH = Path("bombe.db")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -64,6 +64,45 @@ CREATE TABLE IF NOT EXISTS outcomes (
     checks_passed INTEGER NOT NULL,
     error TEXT,
     wall_ms REAL NOT NULL,
+    created TEXT NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+-- Every completion a model gave, keyed by model, parameters, prompt and sample index: a rerun,
+-- a resumed run or another run asking the same thing reads it here instead of asking again.
+CREATE TABLE IF NOT EXISTS completions (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    finish_reason TEXT,
+    created TEXT NOT NULL
+);
+-- What each run spent: one row per sample a model produced for it, fresh or from the cache.
+CREATE TABLE IF NOT EXISTS ledger (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    position INTEGER NOT NULL,
+    task_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    cached INTEGER NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    cost REAL,
+    created TEXT NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+-- What the synthesizer said of each task of a `bombe synth` run (status, time, hidden examples),
+-- which its outcome cannot say: the outcome judges the program found on every example.
+CREATE TABLE IF NOT EXISTS syntheses (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    position INTEGER NOT NULL,
+    task_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    hidden_passed INTEGER,
+    body TEXT NOT NULL,
     created TEXT NOT NULL,
     PRIMARY KEY (run_id, position)
 );
@@ -196,6 +235,59 @@ class Store:
             self.db.executemany(
                 "INSERT INTO samples (run_id, position, task_id, sample_index, code) VALUES (?, ?, ?, ?, ?)", rows)
         return self.get_run(name), {}
+
+    def open_generation_run(
+        self, name: str, command: str, benchmark: str, tasks: list[Task], settings: dict,
+    ) -> tuple[Run, dict[int, Result], dict[int, str]]:
+        """A run whose samples are made as it goes (by a model or a synthesizer): create it, or
+        resume it with the results and the sample programs it already holds. `settings` must
+        say everything that decides the samples (model, parameters, prompts): resuming with
+        other settings is refused."""
+        data_hash = content_hash(t.model_dump_json() for t in tasks)
+        settings_hash = content_hash([json.dumps(settings, sort_keys=True)])
+        existing = self.find_run(name)
+        if existing is not None:
+            if existing.row["samples_hash"] != settings_hash or existing.row["data_hash"] != data_hash:
+                raise StoreError(
+                    f"run {name!r} in {self.path} was made with other tasks or settings; "
+                    "resume it with the same ones, or choose another --run name")
+            return existing, self.results(existing), self.sample_programs(existing)
+        with self._transaction():
+            cursor = self.db.execute(
+                """INSERT INTO runs (name, created, command, benchmark, data_hash, samples_hash, settings,
+                                     bombe_version, python_version, machine)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (name, _now(), command, benchmark, data_hash, settings_hash, json.dumps(settings, sort_keys=True),
+                 __version__, sys.version.split()[0], machine_description()),
+            )
+            self.db.executemany(
+                "INSERT INTO tasks (run_id, task_id, position, body) VALUES (?, ?, ?, ?)",
+                [(cursor.lastrowid, t.task_id, i, t.model_dump_json()) for i, t in enumerate(tasks)],
+            )
+        return self.get_run(name), {}, {}
+
+    def add_sample(self, run: Run, position: int, task_id: str, sample_index: int, code: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO samples (run_id, position, task_id, sample_index, code) VALUES (?, ?, ?, ?, ?)",
+            (run.id, position, task_id, sample_index, code))
+
+    def sample_programs(self, run: Run) -> dict[int, str]:
+        rows = self.db.execute("SELECT position, code FROM samples WHERE run_id = ?", (run.id,))
+        return {row["position"]: row["code"] for row in rows}
+
+    def record_synthesis(self, run: Run, position: int, record: dict) -> None:
+        """Commit what synthesis said of one task (a JSON object with task_id, status, seconds,
+        hidden_passed); a task recorded here is done when the run resumes."""
+        hidden = record.get("hidden_passed")
+        self.db.execute(
+            """INSERT OR REPLACE INTO syntheses (run_id, position, task_id, status, seconds, hidden_passed, body,
+                                                 created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (run.id, position, record["task_id"], record["status"], record["seconds"],
+             None if hidden is None else int(hidden), json.dumps(record, sort_keys=True), _now()))
+
+    def syntheses(self, run: Run) -> dict[int, dict]:
+        rows = self.db.execute("SELECT position, body FROM syntheses WHERE run_id = ? ORDER BY position", (run.id,))
+        return {row["position"]: json.loads(row["body"]) for row in rows}
 
     def record(self, run: Run, position: int, result: Result) -> None:
         """Commit one outcome now; judging the same sample again replaces, never duplicates."""
