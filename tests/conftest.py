@@ -25,7 +25,7 @@ def smollm2_path():
 @pytest.fixture(scope="session")
 def llama_server(smollm2_path, tmp_path_factory):
     """One real llama.cpp server for the session's model tests."""
-    from llama_server import LlamaServer
+    from bombe.models.llama_server import LlamaServer
 
     server = LlamaServer(smollm2_path, tmp_path_factory.mktemp("llama") / "server.log").start()
     yield server

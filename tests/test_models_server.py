@@ -95,7 +95,7 @@ def test_unknown_model_and_down_server_are_one_clear_line(llama_server, tasks_fi
                    "--store", str(tmp_path / "s.db"), *FAST)
     assert result.returncode == 2 and "does not serve 'nosuch'" in result.stderr
     assert "Traceback" not in result.stderr
-    from llama_server import free_port
+    from bombe.models.llama_server import free_port
 
     down = bombe("run", "--tasks", str(tasks_file), "--model", f"openai:smollm2@http://127.0.0.1:{free_port()}/v1",
                  "--retries", "1", "--store", str(tmp_path / "s2.db"), *FAST)
@@ -132,7 +132,7 @@ def test_bombe_run_judges_and_a_rerun_is_served_from_the_cache(llama_server, tas
 
 
 def test_server_killed_mid_run_loses_nothing_and_resume_completes(smollm2_path, tasks_file, tmp_path):
-    from llama_server import LlamaServer
+    from bombe.models.llama_server import LlamaServer
 
     server = LlamaServer(smollm2_path, tmp_path / "server.log").start()
     store = tmp_path / "runs.db"

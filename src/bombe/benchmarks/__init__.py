@@ -33,6 +33,17 @@ REGISTRY: dict[str, str] = {
     "mbpp": "mbpp:load",
     "mbpp-test": "mbpp:load_test",
     "mbpp-sanitized": "mbpp:load_sanitized",
+    # programming-by-example suites (bombe synth); see bombe.benchmarks.pbe
+    "lambdabeam": "pbe:load_lambdabeam",
+    "lambdabeam-handwritten": "pbe:load_lambdabeam_handwritten",
+    "lambdabeam-synthetic": "pbe:load_lambdabeam_synthetic",
+    "bustle": "pbe:load_bustle",
+    "bustle-new": "pbe:load_bustle_new",
+    "bustle-sygus": "pbe:load_bustle_sygus",
+    "lambda2": "pbe:load_lambda2",
+    "sygus": "pbe:load_sygus",
+    "dreamcoder": "pbe:load_dreamcoder",
+    "demo": "pbe:load_demo",
 }
 
 

