@@ -273,11 +273,11 @@ def export(run_name: str, fmt: str, out_path: Path | None, store_path: Path) -> 
 
 # Commands with modules of their own; imported last because they use the helpers above.
 from bombe.run_cli import run as _run_command  # noqa: E402
-
-main.add_command(_run_command)
+from bombe.solve_cli import compare, solve  # noqa: E402
 from bombe.synth_cli import synth  # noqa: E402
 
-main.add_command(synth)
+for _command in (_run_command, synth, solve, compare):
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

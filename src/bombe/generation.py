@@ -48,7 +48,7 @@ class Plan:
         return len(self.tasks) * self.n
 
 
-def _split(reply: Reply, count: int) -> list[CachedCompletion]:
+def split_usage(reply: Reply, count: int) -> list[CachedCompletion]:
     """Per-sample shares of one request's usage (exact when the server answered one by one)."""
     if len(reply.texts) < count:
         raise RuntimeError(f"the model returned {len(reply.texts)} samples, {count} were asked for")
@@ -87,7 +87,7 @@ async def generate(plan: Plan, cache: CompletionCache, emit: Callable[[Generated
             return
         async with limit:
             reply = await plan.model.generate(prompt, plan.params, len(fresh), plan.params.seed + fresh[0])
-        for index, completion in zip(fresh, _split(reply, len(fresh))):
+        for index, completion in zip(fresh, split_usage(reply, len(fresh))):
             cache.put(completion_key(identity, prompt, plan.params, index), identity, completion)
             ready(task_number * plan.n + index, task, index, completion, False)
 
