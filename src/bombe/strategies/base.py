@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bombe.models.extract import program_from_reply
-from bombe.models.prompts import Mode, Prompt, Templates
+from bombe.models.prompts import Mode, Prompt, Templates, build_prompt, fill
 from bombe.strategies.budget import BudgetExceeded, BudgetTracker
 from bombe.strategies.mutate import mutate_inputs
 from bombe.strategies.runtime import Completion, Executor, Inputs, ModelAccess
@@ -53,22 +53,13 @@ class Context:
 
     def code_prompt(self) -> Prompt:
         """The plain prompt: the task, asking for the function (bombe run's prompt)."""
-        def fill(template: str) -> str:
-            return template.replace("{prompt}", self.task.prompt).replace("{entry_point}", self.task.entry_point)
-        if self.mode == "completion":
-            return Prompt("completion", text=fill(self.templates.completion))
-        messages = []
-        if self.templates.chat_system:
-            messages.append(("system", fill(self.templates.chat_system)))
-        messages.append(("user", fill(self.templates.chat_user)))
-        return Prompt("chat", messages=tuple(messages))
+        return build_prompt(self.task, self.mode, self.templates)
 
     def chat(self, *turns: tuple[str, str]) -> Prompt:
         """A conversation (role, text) after the system message; for base models, one text."""
         if self.mode == "completion":
             return Prompt("completion", text="\n\n".join(text for _, text in turns) + "\n")
-        system = (("system", self.templates.chat_system.replace("{prompt}", self.task.prompt)
-                   .replace("{entry_point}", self.task.entry_point)),) if self.templates.chat_system else ()
+        system = (("system", fill(self.templates.chat_system, self.task)),) if self.templates.chat_system else ()
         return Prompt("chat", messages=system + tuple(turns))
 
     def program(self, completion: Completion | str, prompt: Prompt) -> str:

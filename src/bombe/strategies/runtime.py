@@ -15,8 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bombe.generation import split_usage
-from bombe.models.cache import CachedCompletion, CompletionCache, Ledger, completion_key
+from bombe.models.cache import CompletionCache, Ledger, complete
 from bombe.models.client import GenerationParams, Model
 from bombe.models.prompts import Prompt
 from bombe.sandbox import Job, Limits, Sandbox
@@ -57,7 +56,6 @@ class ModelAccess:
 
     async def sample(self, prompt: Prompt, n: int = 1, temperature: float = 0.0, max_tokens: int = 512) -> list[Completion]:
         """Up to n completions (fewer when the budget allows fewer; BudgetExceeded when none)."""
-        identity = self._model.spec.identity
         prompt_key = json.dumps([prompt.mode, prompt.as_key()])
         grant = self._tracker.grant(prompt_key, prompt, n, max_tokens)
         params = GenerationParams(temperature=temperature, max_tokens=grant.max_tokens, top_p=self._top_p,
@@ -67,24 +65,10 @@ class ModelAccess:
         # has its own cache entry, and a replay asks for the very same ones.
         start = self._next_index.get(prompt_key, 0)
         self._next_index[prompt_key] = start + grant.n
-        got: dict[int, tuple[CachedCompletion, bool]] = {}
-        fresh: list[int] = []
+        on_request = (lambda: self._on_prompt(prompt)) if self._on_prompt is not None else None
         try:
-            for index in range(start, start + grant.n):
-                hit = self._cache.get(completion_key(identity, prompt, params, index)) if self._cache else None
-                if hit is not None:
-                    got[index] = (hit, True)
-                else:
-                    fresh.append(index)
-            if fresh:
-                if self._on_prompt is not None:
-                    self._on_prompt(prompt)
-                async with self._limit:
-                    reply = await self._model.generate(prompt, params, len(fresh), params.seed + fresh[0])
-                for index, completion in zip(fresh, split_usage(reply, len(fresh))):
-                    got[index] = (completion, False)
-                    if self._cache is not None:
-                        self._cache.put(completion_key(identity, prompt, params, index), identity, completion)
+            got = await complete(self._model, self._cache, prompt, params, list(range(start, start + grant.n)),
+                                 self._limit, on_request)
         except BaseException:
             self._tracker.charge_request(prompt_key, grant, [])
             raise
