@@ -192,6 +192,18 @@ def _judge_run(tasks, samples, sandbox, store, run, done, out_path, progress, ti
         fail(f"the sandbox could not start: {exc}")
 
 
+def prepare_if_timed(tasks: list, sandbox: Sandbox, time_factor: float = 4.0, min_call_seconds: float = 1.0) -> list:
+    """Tasks whose expected values and per-call limits come from their reference, prepared on
+    this machine (cached); other tasks as they are. A reference that fails is one error line."""
+    if not any(task.expected_from_reference for task in tasks):
+        return tasks
+    console.print("running the reference solutions for expected values and time limits (cached)")
+    try:
+        return prepare(tasks, sandbox, time_factor, min_call_seconds)
+    except (ReferenceFailed, WorkerDied) as exc:
+        fail(str(exc))
+
+
 def _new_run_name(label: str) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{label.replace('/', '_')}-{stamp}-{os.getpid()}"

@@ -9,7 +9,7 @@ event loop's thread, so a crash or Ctrl-C keeps everything finished and a rerun 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 
 from bombe.models.cache import CachedCompletion, CompletionCache, Ledger, complete
@@ -62,7 +62,12 @@ async def generate(plan: Plan, cache: CompletionCache, emit: Callable[[Generated
             program = program_from_reply(completion.text, task.prompt, task.entry_point, plan.mode)
             emit(GeneratedSample(task_number * plan.n + index, task, index, program, completion, cached))
 
-    jobs = [asyncio.ensure_future(one_task(i, task)) for i, task in enumerate(plan.tasks)]
+    await gather_all([one_task(i, task) for i, task in enumerate(plan.tasks)])
+
+
+async def gather_all(coroutines: list[Coroutine]) -> None:
+    """Run them together; when one fails, cancel the rest and wait for them before raising."""
+    jobs = [asyncio.ensure_future(c) for c in coroutines]
     try:
         await asyncio.gather(*jobs)
     finally:

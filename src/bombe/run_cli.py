@@ -13,8 +13,7 @@ from pathlib import Path
 import click
 
 from bombe.benchmarks import UnknownBenchmark, load_benchmark
-from bombe.cli import _new_run_name, _progress, console, fail, print_summary
-from bombe.reference import ReferenceFailed, prepare
+from bombe.cli import _new_run_name, _progress, console, fail, print_summary, prepare_if_timed
 from bombe.sandbox import IsolationUnavailable, Limits, Sandbox
 from bombe.sandbox.isolation import LEVELS
 from bombe.sandbox.pool import WorkerDied
@@ -114,12 +113,7 @@ def run(benchmark, tasks_path, data_dir, model_arg, n, temperature, max_tokens, 
         fail(str(exc))
 
     with store, sandbox, _progress() as progress:
-        if any(task.expected_from_reference for task in tasks):
-            console.print("running the reference solutions for expected values and time limits (cached)")
-            try:
-                tasks = prepare(tasks, sandbox, 4.0, 1.0)
-            except (ReferenceFailed, WorkerDied) as exc:
-                fail(str(exc))
+        tasks = prepare_if_timed(tasks, sandbox)
         by_id = {task.task_id: task for task in tasks}
         unjudged = []
         for position, program in sorted(programs.items()):

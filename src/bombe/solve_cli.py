@@ -15,13 +15,13 @@ import click
 from rich.table import Table
 
 from bombe.benchmarks import UnknownBenchmark, load_benchmark
-from bombe.cli import _new_run_name, _open_store, _progress, console, fail, out
-from bombe.reference import ReferenceFailed, prepare
+from bombe.cli import _new_run_name, _open_store, _progress, console, fail, out, prepare_if_timed
 from bombe.sandbox import IsolationUnavailable, Limits, Sandbox
 from bombe.sandbox.isolation import LEVELS
 from bombe.sandbox.pool import WorkerDied
 from bombe.store import DEFAULT_PATH as DEFAULT_STORE
 from bombe.store import Store, StoreError
+from bombe.generation import gather_all
 from bombe.strategies import STRATEGY_NAMES
 from bombe.task import InputError
 
@@ -164,12 +164,7 @@ def solve(benchmark, data_dir, model_arg, strategy_name, option_pairs, budget_to
     out_handle = out_path.open("a" if done else "w", encoding="utf-8") if out_path else None
 
     with store, sandbox, _progress() as progress:
-        if any(task.expected_from_reference for task in tasks):
-            console.print("running the reference solutions for expected values and time limits (cached)")
-            try:
-                tasks = prepare(tasks, sandbox, 4.0, 1.0)
-            except (ReferenceFailed, WorkerDied) as exc:
-                fail(str(exc))
+        tasks = prepare_if_timed(tasks, sandbox)
         cache = CompletionCache(store)
         ledger = Ledger(store, run, spec.identity, settings.prices)
         bar = progress.add_task(f"solving ({strategy_name})", total=len(tasks), completed=len(done), rate=0.0)
@@ -199,14 +194,10 @@ def solve(benchmark, data_dir, model_arg, strategy_name, option_pairs, budget_to
             # Tasks in parallel (a server with several slots): each task's own calls stay in
             # order, so its requests, and what the cache answers on a rerun, do not change.
             slots = asyncio.Semaphore(parallel_tasks)
-            jobs = [asyncio.ensure_future(one(position, task, slots))
-                    for position, task in enumerate(tasks) if position not in done]
             try:
-                await asyncio.gather(*jobs)
+                await gather_all([one(position, task, slots) for position, task in enumerate(tasks)
+                                  if position not in done])
             finally:
-                for job in jobs:
-                    job.cancel()
-                await asyncio.gather(*jobs, return_exceptions=True)
                 await model.close()
 
         signal.signal(signal.SIGINT, interrupted)

@@ -125,6 +125,10 @@ def content_hash(texts: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+def _tasks_hash(tasks: list[Task]) -> str:
+    return content_hash(t.model_dump_json() for t in tasks)
+
+
 def machine_description() -> str:
     return f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus {platform.platform()}"
 
@@ -199,33 +203,42 @@ class Store:
                GROUP BY runs.id ORDER BY runs.id"""
         ).fetchall()
 
+    def _existing_run(self, name: str, tasks: list[Task], inputs_hash: str, what: str) -> Run | None:
+        """The run of this name, if any, after checking it was made from the same tasks and inputs."""
+        existing = self.find_run(name)
+        if existing is not None and (existing.row["samples_hash"] != inputs_hash
+                                     or existing.row["data_hash"] != _tasks_hash(tasks)):
+            raise StoreError(f"run {name!r} in {self.path} was made with other tasks or {what}; "
+                             f"resume it with the same ones, or choose another --run name")
+        return existing
+
+    def _insert_run(self, name: str, command: str, benchmark: str, tasks: list[Task], inputs_hash: str,
+                    settings: dict) -> int:
+        cursor = self.db.execute(
+            """INSERT INTO runs (name, created, command, benchmark, data_hash, samples_hash, settings,
+                                 bombe_version, python_version, machine)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (name, _now(), command, benchmark, _tasks_hash(tasks), inputs_hash, json.dumps(settings, sort_keys=True),
+             __version__, sys.version.split()[0], machine_description()),
+        )
+        run_id = cursor.lastrowid
+        self.db.executemany(
+            "INSERT INTO tasks (run_id, task_id, position, body) VALUES (?, ?, ?, ?)",
+            [(run_id, t.task_id, i, t.model_dump_json()) for i, t in enumerate(tasks)],
+        )
+        return run_id
+
     def open_run(
         self, name: str, command: str, benchmark: str, tasks: list[Task], samples: list[Sample],
         programs: list[str], settings: dict,
     ) -> tuple[Run, dict[int, Result]]:
         """Create the run, or resume it: return it with the results it already holds."""
-        data_hash = content_hash(t.model_dump_json() for t in tasks)
         samples_hash = content_hash(f"{s.task_id}\0{code}" for s, code in zip(samples, programs))
-        existing = self.find_run(name)
+        existing = self._existing_run(name, tasks, samples_hash, "samples")
         if existing is not None:
-            if existing.row["samples_hash"] != samples_hash or existing.row["data_hash"] != data_hash:
-                raise StoreError(
-                    f"run {name!r} in {self.path} was made with other tasks or samples; "
-                    "resume it with the same inputs, or choose another --run name")
             return existing, self.results(existing)
         with self._transaction():
-            cursor = self.db.execute(
-                """INSERT INTO runs (name, created, command, benchmark, data_hash, samples_hash, settings,
-                                     bombe_version, python_version, machine)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (name, _now(), command, benchmark, data_hash, samples_hash, json.dumps(settings, sort_keys=True),
-                 __version__, sys.version.split()[0], machine_description()),
-            )
-            run_id = cursor.lastrowid
-            self.db.executemany(
-                "INSERT INTO tasks (run_id, task_id, position, body) VALUES (?, ?, ?, ?)",
-                [(run_id, t.task_id, i, t.model_dump_json()) for i, t in enumerate(tasks)],
-            )
+            run_id = self._insert_run(name, command, benchmark, tasks, samples_hash, settings)
             per_task: dict[str, int] = {}
             rows = []
             for position, (sample, code) in enumerate(zip(samples, programs)):
@@ -243,27 +256,12 @@ class Store:
         resume it with the results and the sample programs it already holds. `settings` must
         say everything that decides the samples (model, parameters, prompts): resuming with
         other settings is refused."""
-        data_hash = content_hash(t.model_dump_json() for t in tasks)
         settings_hash = content_hash([json.dumps(settings, sort_keys=True)])
-        existing = self.find_run(name)
+        existing = self._existing_run(name, tasks, settings_hash, "settings")
         if existing is not None:
-            if existing.row["samples_hash"] != settings_hash or existing.row["data_hash"] != data_hash:
-                raise StoreError(
-                    f"run {name!r} in {self.path} was made with other tasks or settings; "
-                    "resume it with the same ones, or choose another --run name")
             return existing, self.results(existing), self.sample_programs(existing)
         with self._transaction():
-            cursor = self.db.execute(
-                """INSERT INTO runs (name, created, command, benchmark, data_hash, samples_hash, settings,
-                                     bombe_version, python_version, machine)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (name, _now(), command, benchmark, data_hash, settings_hash, json.dumps(settings, sort_keys=True),
-                 __version__, sys.version.split()[0], machine_description()),
-            )
-            self.db.executemany(
-                "INSERT INTO tasks (run_id, task_id, position, body) VALUES (?, ?, ?, ?)",
-                [(cursor.lastrowid, t.task_id, i, t.model_dump_json()) for i, t in enumerate(tasks)],
-            )
+            self._insert_run(name, command, benchmark, tasks, settings_hash, settings)
         return self.get_run(name), {}, {}
 
     def add_sample(self, run: Run, position: int, task_id: str, sample_index: int, code: str) -> None:
