@@ -32,7 +32,9 @@ def test_suite_sizes(suite, count, with_hidden):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         tasks = load_benchmark(suite, DATA)
-    assert [w.category for w in caught] == ([pbe.SkippedTasks] if suite == "sygus" else [])
+    # Only the loader's own notes count: a ResourceWarning from an earlier test may be collected here.
+    skipped = [w for w in caught if issubclass(w.category, pbe.SkippedTasks)]
+    assert len(skipped) == (1 if suite == "sygus" else 0)
     assert len(tasks) == count
     assert len({t.task_id for t in tasks}) == count
     assert sum(t.hidden_tests is not None for t in tasks) == with_hidden
