@@ -33,7 +33,7 @@ $(TEST_STAMP): pyproject.toml scripts/llama-wheel.sh | $(VENV)/bin/python
 run: setup
 	$(BIN)/bombe evaluate --benchmark humaneval --samples reference
 	$(BIN)/bombe synth --suite demo --show 5
-	if [ -n "$$BOMBE_DATA" ]; then $(BIN)/bombe synth --suite lambdabeam-handwritten --show 5; fi
+	@if [ -n "$$BOMBE_DATA" ]; then $(BIN)/bombe synth --suite lambdabeam-handwritten --show 5; fi
 
 test: setup-test
 	$(BIN)/python -m pytest -q

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from test_cli import restore_sigint
+
 from bombe.store import Store, StoreError
 from bombe.task import Result, Sample, Task
 
@@ -168,7 +170,8 @@ def test_ctrl_c_keeps_what_was_judged_and_says_how_to_resume(tmp_path: Path, inp
     tasks = inputs[0]
     samples = _write_jsonl(tmp_path / "slow.jsonl", _samples(24, sleep=0.1))
     process = subprocess.Popen([BOMBE, *map(str, _evaluate_args(tasks, samples, "int", tmp_path / "int.jsonl"))],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=restore_sigint)
     time.sleep(2.0)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli import BOMBE, Run, assert_one_line_error, bombe, read_jsonl, write_jsonl
+from test_cli import BOMBE, Run, assert_one_line_error, bombe, read_jsonl, restore_sigint, write_jsonl
 
 from bombe.enumerate import Synthesis
 from bombe.enumerate.driver import arg_names_of, confirm
@@ -193,7 +193,7 @@ def test_ctrl_c_keeps_finished_tasks_and_says_how_to_resume(tmp_path):
     args = [BOMBE, "synth", "--tasks", tasks, "--timeout", "60", "--run", "int", "--out", tmp_path / "out.jsonl",
             "--store", tmp_path / "synth.db"]
     process = subprocess.Popen([str(a) for a in args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env={**os.environ, "NO_COLOR": "1"})
+                               text=True, env={**os.environ, "NO_COLOR": "1"}, preexec_fn=restore_sigint)
     out, deadline = tmp_path / "out.jsonl", time.monotonic() + 60
     while not (out.is_file() and out.read_text().strip()):  # the first task is done
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()
