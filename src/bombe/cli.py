@@ -40,6 +40,14 @@ def main() -> None:
     """bombe: find programs that provably meet a specification, and measure who finds them."""
 
 
+def open_sandbox(workers: int | None, limits: Limits, isolation: str | None, allow_unsafe: bool) -> Sandbox:
+    """The sandbox every command judges with; no usable isolation is one error line."""
+    try:
+        return Sandbox(workers=workers, limits=limits, isolation_level=isolation, allow_unsafe=allow_unsafe)
+    except IsolationUnavailable as exc:
+        fail(str(exc))
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -123,10 +131,7 @@ def evaluate(tasks_path, benchmark, data_dir, samples_arg, out_path, summary_pat
     if not samples:
         fail(f"{samples_arg}: no samples")
     limits = Limits(timeout=timeout, memory_mb=memory_mb)
-    try:
-        sandbox = Sandbox(workers=workers, limits=limits, isolation_level=isolation, allow_unsafe=unsafe_no_isolation)
-    except IsolationUnavailable as exc:
-        fail(str(exc))
+    sandbox = open_sandbox(workers, limits, isolation, unsafe_no_isolation)
     if sandbox.isolation in ("seccomp", "none"):
         console.print(f"warning: isolation '{sandbox.isolation}' does not make the host read-only: "
                       "candidates can write wherever this user can", highlight=False, soft_wrap=True)

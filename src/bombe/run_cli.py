@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import signal
@@ -13,8 +12,8 @@ from pathlib import Path
 import click
 
 from bombe.benchmarks import UnknownBenchmark, load_benchmark
-from bombe.cli import _new_run_name, _progress, console, fail, print_summary, prepare_if_timed
-from bombe.sandbox import IsolationUnavailable, Limits, Sandbox
+from bombe.cli import _new_run_name, _progress, console, fail, print_summary, prepare_if_timed, open_sandbox
+from bombe.sandbox import Limits
 from bombe.sandbox.isolation import LEVELS
 from bombe.sandbox.pool import WorkerDied
 from bombe.store import DEFAULT_PATH as DEFAULT_STORE
@@ -88,13 +87,10 @@ def run(benchmark, tasks_path, data_dir, model_arg, n, temperature, max_tokens, 
     templates = Templates.load(prompt_dir)
     params = GenerationParams(temperature=temperature, max_tokens=max_tokens, top_p=top_p, seed=seed)
     limits = Limits(timeout=timeout, memory_mb=memory_mb)
-    try:
-        sandbox = Sandbox(workers=workers, limits=limits, isolation_level=isolation, allow_unsafe=unsafe_no_isolation)
-    except IsolationUnavailable as exc:
-        fail(str(exc))
+    sandbox = open_sandbox(workers, limits, isolation, unsafe_no_isolation)
     settings = {
         "model": spec.identity, "mode": mode, "n": n, "params": params.as_key(),
-        "templates": hashlib.sha256(json.dumps(templates.__dict__, sort_keys=True).encode()).hexdigest()[:16],
+        "templates": templates.fingerprint(),
         "limits": limits.to_dict(), "isolation": sandbox.isolation,
     }
     try:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import signal
@@ -15,8 +14,8 @@ import click
 from rich.table import Table
 
 from bombe.benchmarks import UnknownBenchmark, load_benchmark
-from bombe.cli import _new_run_name, _open_store, _progress, console, fail, out, prepare_if_timed
-from bombe.sandbox import IsolationUnavailable, Limits, Sandbox
+from bombe.cli import _new_run_name, _open_store, _progress, console, fail, out, prepare_if_timed, open_sandbox
+from bombe.sandbox import Limits
 from bombe.sandbox.isolation import LEVELS
 from bombe.sandbox.pool import WorkerDied
 from bombe.store import DEFAULT_PATH as DEFAULT_STORE
@@ -140,13 +139,10 @@ def solve(benchmark, data_dir, model_arg, strategy_name, option_pairs, budget_to
                              temperature=temperature, exec_limits=Limits(timeout=exec_timeout, memory_mb=memory_mb),
                              call_seconds=call_seconds, prices=Prices(price_prompt, price_completion))
     limits = Limits(timeout=timeout, memory_mb=memory_mb)
-    try:
-        sandbox = Sandbox(workers=workers, limits=limits, isolation_level=isolation, allow_unsafe=unsafe_no_isolation)
-    except IsolationUnavailable as exc:
-        fail(str(exc))
+    sandbox = open_sandbox(workers, limits, isolation, unsafe_no_isolation)
     recorded = {
         **settings.as_dict(), "model": spec.identity, "limits": limits.to_dict(), "isolation": sandbox.isolation,
-        "templates": hashlib.sha256(json.dumps(templates.__dict__, sort_keys=True).encode()).hexdigest()[:16],
+        "templates": templates.fingerprint(),
     }
     try:
         store = Store(store_path)

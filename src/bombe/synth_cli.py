@@ -12,8 +12,8 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from bombe.cli import _new_run_name, _progress, console, fail, out
-from bombe.sandbox import IsolationUnavailable, Limits, Sandbox
+from bombe.cli import _new_run_name, _progress, console, fail, out, open_sandbox
+from bombe.sandbox import Limits
 from bombe.sandbox.isolation import LEVELS
 from bombe.sandbox.pool import WorkerDied
 from bombe.store import DEFAULT_PATH as DEFAULT_STORE
@@ -136,10 +136,7 @@ def synth(suite, tasks_path, data_dir, timeout, limit, out_path, show, workers, 
         fail(f"{tasks_path or suite}: no tasks")
     label = suite or f"jsonl:{tasks_path}"
     limits = Limits(timeout=10.0)  # judging one program; the search's own limit is --timeout
-    try:
-        sandbox = Sandbox(workers=workers, limits=limits, isolation_level=isolation, allow_unsafe=unsafe_no_isolation)
-    except IsolationUnavailable as exc:
-        fail(str(exc))
+    sandbox = open_sandbox(workers, limits, isolation, unsafe_no_isolation)
     settings = {"generator": "bombe.enumerate", "timeout": timeout, "limits": limits.to_dict(),
                 "isolation": sandbox.isolation}
     try:

@@ -294,16 +294,20 @@ class Enumerator:
             for rest in self._splits(total - first, k - 1):
                 yield (first,) + rest
 
+    def _arg_splits(self, o: Op, budget: int) -> Iterator[tuple[int, ...]]:
+        """Ways to share `budget` among o's arguments, within o's per-argument cost caps."""
+        limits = dict(o.arg_max_cost)
+        for split in self._splits(budget, o.arity):
+            if not limits or all(split[j] <= m for j, m in limits.items()):
+                yield split
+
     def _level_task(self, c: int) -> Iterator[str]:
         self._leaves(c)
         for o in self.first_ops:
             budget = c - o.cost
             if budget < o.arity:
                 continue
-            limits = dict(o.arg_max_cost)
-            for split in self._splits(budget, o.arity):
-                if limits and any(split[j] > m for j, m in limits.items()):
-                    continue
+            for split in self._arg_splits(o, budget):
                 lists = [self._level_list(W_TASK, t, cc) for t, cc in zip(o.arg_types, split)]
                 if all(lists):
                     yield from self._apply_task(o, c, lists)
@@ -523,10 +527,7 @@ class Enumerator:
             budget = c - o.cost
             if budget < o.arity:
                 continue
-            limits = dict(o.arg_max_cost)
-            for split in self._splits(budget, o.arity):
-                if limits and any(split[j] > m for j, m in limits.items()):
-                    continue
+            for split in self._arg_splits(o, budget):
                 # each argument comes from the lambda world or (broadcast) the task; one must be lambda
                 choices = []
                 for t, cc in zip(o.arg_types, split):

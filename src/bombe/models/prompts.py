@@ -7,6 +7,8 @@ The templates are plain files; a user points `--prompt-dir` at a folder holding 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -42,6 +44,10 @@ class Templates:
             else:
                 texts[name] = resources.files("bombe.models").joinpath("templates", name).read_text(encoding="utf-8")
         return cls(texts["completion.txt"], texts["chat_system.txt"].strip(), texts["chat_user.txt"].strip())
+
+    def fingerprint(self) -> str:
+        """Short hash of the three texts: runs record it, so a resume with other prompts is refused."""
+        return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
