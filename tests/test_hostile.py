@@ -109,22 +109,38 @@ def _processes() -> dict[int, Proc]:
     return table
 
 
+def _pid_namespace_init(pid: int) -> bool:
+    """Is the process PID 1 of a PID namespace below ours?"""
+    for line in _read(f"/proc/{pid}/status").splitlines():
+        if line.startswith("NSpid:"):
+            levels = line.split()[1:]
+            return len(levels) > 1 and levels[-1] == "1"
+    return False
+
+
 def _servers_and_strays(table: dict[int, Proc]) -> tuple[set[int], dict[int, str]]:
     """Split our descendants into sandbox servers and strays.
 
-    Servers are the isolation wrappers (bwrap, unshare) and each zygote they start. Between
-    jobs a zygote has no children, so any other descendant, a fork of a zygote included
-    (it keeps the zygote's command line), was started by a candidate and outlived its check.
+    Servers are the isolation wrappers (bwrap, unshare), each zygote they start, and a
+    zygote's spare: between jobs a zygote has at most one child, the process it forked ahead
+    of its next job, PID 1 of a PID namespace of its own, that has started nothing. Any other
+    descendant, a fork of a zygote included (it keeps the zygote's command line), was started
+    by a candidate and outlived its check.
     """
     children: dict[int, list[int]] = {}
     for proc in table.values():
         children.setdefault(proc.parent, []).append(proc.pid)
     servers, strays = set(), {}
+    spares: set[int] = set()  # the zygotes whose spare was seen
     todo = list(children.get(os.getpid(), []))
     while todo:
         proc = table[todo.pop()]
         parent = table.get(proc.parent)
         if proc.is_wrapper or (proc.is_zygote and not (parent and parent.is_zygote)):
+            servers.add(proc.pid)
+        elif (proc.is_zygote and parent and parent.is_zygote and parent.pid not in spares
+              and not children.get(proc.pid) and _pid_namespace_init(proc.pid)):
+            spares.add(parent.pid)
             servers.add(proc.pid)
         else:
             strays[proc.pid] = f"stray process {proc.pid} ({proc.name}), child of {proc.parent}"

@@ -37,6 +37,7 @@ def _load_libc() -> ctypes.CDLL:
 _libc = _load_libc()
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.unshare.argtypes = [ctypes.c_int]
 
 
 def _check(result: int, what: str) -> None:
@@ -57,15 +58,22 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str | 
 
 
 
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
 def prctl(option: int, arg: int = 0) -> None:
     _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl {option}")
 
 
 def write_id_maps(uid: int, gid: int, pid: int | str = "self") -> None:
-    """Map root in a fresh user namespace to the ids it was created by."""
+    """Map root in a fresh user namespace to `uid` and `gid` outside it."""
     for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
-        with open(f"/proc/{pid}/{name}", "w") as handle:
-            handle.write(text)
+        fd = os.open(f"/proc/{pid}/{name}", os.O_WRONLY)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
 
 
 _CLONE_SYSCALL = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)

@@ -1,11 +1,13 @@
 """The fork server: a warm interpreter inside the isolation that forks one child per job.
 
 Run as `python -I -m bombe.sandbox.zygote --role candidate|judge --control-fd N`.
-It never runs candidate code itself. As `candidate` it forks, per job, a child that
-becomes PID 1 of fresh user, PID, mount and IPC namespaces (so every process the
-candidate starts dies with it), with its own /tmp, limits it cannot lift, and no
+It never runs candidate code itself. As `candidate` it first becomes root of a user
+namespace of its own (mapped to an unprivileged host id where it can), then forks, per
+job, a child that becomes PID 1 of fresh PID, mount and IPC namespaces (so every process
+the candidate starts dies with it), with its own /tmp, limits it cannot lift, and no
 capabilities; it kills that child at the deadline, caps its output, and reports how it
-ended. As `judge` it forks a child that runs a benchmark's tests against the candidate
+ended. Each child is forked and locked down right after the previous job is reported (a
+"spare"), and only then handed its job's channel. As `judge` it forks a child that runs a benchmark's tests against the candidate
 through a proxy, and reports the result. Decisions are made by the parent, not here.
 """
 
@@ -20,6 +22,7 @@ import signal
 import socket
 import sys
 import time
+from typing import NamedTuple
 
 from bombe.sandbox import linux, runner, seccomp, wire
 from bombe.sandbox.limits import CANDIDATE_ENV, Limits, apply_rlimits
@@ -32,7 +35,10 @@ PRELOAD = (
     "numbers operator random re statistics string struct textwrap typing unicodedata"
 ).split()
 
-_NAMESPACES = linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWIPC
+# Per candidate. Its user namespace is the zygote's own, made once (see _enter_own_user_namespace):
+# a user namespace per candidate cost a quarter of a millisecond of id-map writing and a
+# handshake, and bought nothing more, since the candidate drops every capability in it.
+_NAMESPACES = linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWIPC
 _TAIL = 2000
 # Read-only paths under /tmp that candidates need (set from --keep-under-tmp).
 KEEP_UNDER_TMP: tuple[str, ...] = ()
@@ -82,27 +88,29 @@ def _place_fds(channel_fd: int, out_w: int) -> None:
     os.closerange(4, 1 << 20)
 
 
+def _await_channel(handoff_fd: int) -> int:
+    """Block until the zygote hands over a job's channel; leave quietly if it never does."""
+    with socket.socket(fileno=handoff_fd) as handoff:
+        _, fds, _, _ = socket.recv_fds(handoff, 1, 1)
+    if len(fds) != 1:  # the zygote dropped us: the job came with other limits, or it is gone
+        _exit_child(0)
+    return fds[0]
+
+
 def _become_candidate(
-    channel_fd: int, out_w: int, limits: Limits, fresh_namespaces: bool, use_seccomp: bool = False
+    handoff_fd: int, out_w: int, limits: Limits, fresh_namespaces: bool, use_seccomp: bool = False
 ) -> None:
-    """In the forked child: shut every door, then serve the candidate's calls. Never returns."""
+    """In the forked child: shut every door, wait for a job's channel, then serve the
+    candidate's calls. Never returns. Everything before the wait is done ahead of the job,
+    between the zygote's jobs, off the critical path of either."""
     try:
         # Should the zygote die without killing us (no bwrap around it), so do we.
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
         if fresh_namespaces:
-            # Our ids were mapped from outside; a map does not change credentials, so take
-            # on root of the new namespace (the unprivileged host id it maps to).
-            os.setresgid(0, 0, 0)
-            os.setresuid(0, 0, 0)
             _mount_private_dirs(limits, KEEP_UNDER_TMP)
-        else:
-            private = f"/tmp/bombe-candidate-{os.getpid()}"
-            os.makedirs(private, mode=0o700)
-            os.chdir(private)
         os.setsid()
         if fresh_namespaces:
             os.chdir("/tmp")
-        _place_fds(channel_fd, out_w)
         if os.environ != CANDIDATE_ENV:  # the zygote is normally started with exactly this
             os.environ.clear()
             os.environ.update(CANDIDATE_ENV)
@@ -113,10 +121,26 @@ def _become_candidate(
         if use_seccomp:
             seccomp.install_filter()
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        channel_fd = _await_channel(handoff_fd)
+        if not fresh_namespaces:  # made only now: a spare that never gets a job leaves nothing
+            private = f"/tmp/bombe-candidate-{os.getpid()}"
+            os.makedirs(private, mode=0o700)
+            os.chdir(private)
+        # Candidate code runs only after this, with nothing of the zygote's left open.
+        _place_fds(channel_fd, out_w)
         runner.serve(socket.socket(fileno=3))
     except BaseException:  # noqa: BLE001 - nothing may escape into the zygote's loop
         _exit_child(70)
     _exit_child(0)
+
+
+class _Spare(NamedTuple):
+    """A candidate process forked and locked down ahead of its job, waiting for the channel."""
+
+    pid: int
+    handoff: socket.socket  # the zygote's end: the job's channel is sent over it
+    out_r: int              # the read end of its stdout and stderr
+    limits: Limits          # what it was set up for; a job with other limits gets a new one
 
 
 class CandidateServer:
@@ -127,6 +151,7 @@ class CandidateServer:
         self.use_seccomp = use_seccomp
         self.candidate_ids = self._candidate_ids(as_nobody)
         self.fresh_namespaces = self._probe_namespaces(self.candidate_ids)
+        self.spare: _Spare | None = None
 
     @staticmethod
     def _candidate_ids(as_nobody: bool) -> tuple[int, int]:
@@ -148,61 +173,102 @@ class CandidateServer:
 
     @staticmethod
     def _probe_namespaces(ids: tuple[int, int]) -> bool:
-        """Can we give each candidate fresh namespaces here, with our ids mapped into them?"""
+        """Enter a user namespace of our own, if a throwaway child shows that it works here and
+        that a candidate can then get fresh namespaces in it; once entered, there is no way back."""
         if not linux.clone_supported():
             return False
-        try:
-            pid = linux.clone(_NAMESPACES)
-        except OSError:
+        probe = os.fork()
+        if probe == 0:
+            try:
+                _enter_own_user_namespace(*ids)
+                pid = linux.clone(_NAMESPACES)
+                if pid == 0:
+                    _exit_child(0)
+                _, status = os.waitpid(pid, 0)
+                _exit_child(0 if status == 0 else 1)
+            except BaseException:  # noqa: BLE001 - the answer is the exit status
+                _exit_child(1)
+        _, status = os.waitpid(probe, 0)
+        if status != 0:
             return False
-        if pid == 0:
-            time.sleep(5)  # killed by the parent below
-            _exit_child(0)
-        try:
-            linux.write_id_maps(*ids, pid)
-            return True
-        except OSError:
-            return False
-        finally:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        _enter_own_user_namespace(*ids)
+        return True
 
-    def _fork_candidate(self, channel_fd: int, out_w: int, limits: Limits) -> int:
-        if not self.fresh_namespaces:
-            pid = os.fork()
-            if pid == 0:
-                _become_candidate(channel_fd, out_w, limits, False, self.use_seccomp)
-            return pid
-        go_r, go_w = os.pipe()
-        pid = linux.clone(_NAMESPACES)
-        if pid == 0:  # PID 1 of its namespaces: wait until the zygote has mapped our ids
-            os.close(go_w)
-            if os.read(go_r, 1) != b"1":
-                _exit_child(71)
-            os.close(go_r)
-            _become_candidate(channel_fd, out_w, limits, True, self.use_seccomp)
-        os.close(go_r)
+    def _start_spare(self, limits: Limits) -> _Spare:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
         try:
-            linux.write_id_maps(*self.candidate_ids, pid)
-            os.write(go_w, b"1")
+            pid = linux.clone(_NAMESPACES) if self.fresh_namespaces else os.fork()
+            if pid == 0:  # PID 1 of its namespaces, when it has fresh ones
+                ours.close()
+                os.close(out_r)
+                _become_candidate(theirs.detach(), out_w, limits, self.fresh_namespaces, self.use_seccomp)
+        except BaseException:
+            ours.close()
+            os.close(out_r)
+            raise
         finally:
-            os.close(go_w)
-        return pid
+            theirs.close()
+            os.close(out_w)
+        return _Spare(pid, ours, out_r, limits)
+
+    @staticmethod
+    def _discard(spare: _Spare) -> None:
+        """End a spare that never got a job (no candidate code ran in it)."""
+        spare.handoff.close()
+        os.close(spare.out_r)
+        try:
+            os.kill(spare.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(spare.pid, 0)
+
+    def prepare(self, limits: Limits) -> None:
+        """Between jobs: fork and lock down the next job's process now, off its critical path,
+        expecting the same limits as the last job (a job with others discards it). Only where it
+        gets a PID namespace of its own: that is how a spare is told from a candidate's leftover,
+        which without one could be our child too."""
+        if self.spare is None and self.fresh_namespaces:
+            try:
+                self.spare = self._start_spare(limits)
+            except OSError:
+                pass  # the host is short of something: the job will try again, and say so
+
+    def _hand_over(self, channel_fd: int, limits: Limits) -> _Spare:
+        """Give the job's channel to the spare made for its limits, or else to a new one."""
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.limits != limits:
+            self._discard(spare)
+            spare = None
+        if spare is not None:
+            try:
+                return self._send_channel(spare, channel_fd)
+            except OSError:
+                pass  # it died while it waited (the host's doing: nothing ran in it yet)
+        return self._send_channel(self._start_spare(limits), channel_fd)
+
+    @classmethod
+    def _send_channel(cls, spare: _Spare, channel_fd: int) -> _Spare:
+        try:
+            socket.send_fds(spare.handoff, [b"1"], [channel_fd])
+        except OSError:
+            cls._discard(spare)
+            raise
+        spare.handoff.close()
+        return spare
 
     def handle(self, channel_fd: int, limits: Limits) -> dict:
         started = time.monotonic()
         deadline = started + limits.timeout
-        out_r, out_w = os.pipe()
         try:
-            pid = self._fork_candidate(channel_fd, out_w, limits)
+            spare = self._hand_over(channel_fd, limits)
         except OSError as exc:  # the host, not the candidate (EAGAIN under load): stay up, say so
-            os.close(out_r)
             wire.recv_msg(self.control)  # the parent's "finish", sent once the channel closes
             return {"spawn_error": str(exc), "wall_ms": 0.0}
         finally:
-            os.close(out_w)
             os.close(channel_fd)
-        report = self._supervise(pid, out_r, deadline, limits)
+        pid = spare.pid
+        report = self._supervise(pid, spare.out_r, deadline, limits)
         report["wall_ms"] = round((report.pop("ended") - started) * 1000, 3)
         if not self.fresh_namespaces:
             import shutil  # only this fallback needs it; the zygote stays small
@@ -274,6 +340,37 @@ class CandidateServer:
         return True
 
 
+def _enter_own_user_namespace(uid: int, gid: int) -> None:
+    """Become root of a new user namespace whose root is `uid`/`gid` outside it, with every
+    capability inside it (what a candidate needs to mount its own /tmp before it drops them).
+
+    The id maps are written from outside by a helper child: mapping an id other than our own
+    takes CAP_SETUID in the namespace we leave, which we no longer have once inside.
+    """
+    go_r, go_w = os.pipe()
+    parent = os.getpid()
+    helper = os.fork()
+    if helper == 0:
+        try:
+            os.close(go_w)
+            os.read(go_r, 1)
+            linux.write_id_maps(uid, gid, parent)
+        except BaseException:  # noqa: BLE001 - the answer is the exit status
+            _exit_child(1)
+        _exit_child(0)
+    os.close(go_r)
+    try:
+        linux.unshare(linux.CLONE_NEWUSER)
+    finally:
+        os.close(go_w)  # the helper maps us, or finds the namespace unchanged and fails
+        _, status = os.waitpid(helper, 0)
+    if status != 0:
+        raise OSError("could not map ids into the zygote's user namespace")
+    # A map does not change credentials: take on root of the namespace (the host ids above).
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+
+
 def _kill_everything_else() -> None:
     """Inside our own PID namespace, nothing but us should be alive between jobs."""
     try:
@@ -334,7 +431,6 @@ def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool
     if role == "judge":  # tests may size things by a candidate's answer: bound the judge too
         resource.setrlimit(resource.RLIMIT_AS, (judge_memory_mb << 20, judge_memory_mb << 20))
     linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
-    linux.prctl(linux.PR_SET_DUMPABLE, 0)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     for name in PRELOAD:
         __import__(name)
@@ -347,6 +443,9 @@ def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool
         server: CandidateServer | JudgeServer = CandidateServer(control, own_pid_namespace, use_seccomp, as_nobody)
     else:
         server = JudgeServer(control)
+    # Only now: a candidate server's helper writes our id maps through /proc, which a
+    # process that is not dumpable closes to everyone but real root.
+    linux.prctl(linux.PR_SET_DUMPABLE, 0)
     wire.send_msg(control, {
         "hello": role,
         "pid": os.getpid(),
@@ -360,10 +459,11 @@ def serve(role: str, control_fd: int, own_pid_namespace: bool, use_seccomp: bool
         if fd is None:
             continue
         if message["op"] == "spawn":
-            report = server.handle(fd, Limits.from_dict(message["limits"]))
+            limits = Limits.from_dict(message["limits"])
+            wire.send_msg(control, server.handle(fd, limits))
+            server.prepare(limits)
         else:
-            report = server.handle(fd, message["job"])
-        wire.send_msg(control, report)
+            wire.send_msg(control, server.handle(fd, message["job"]))
 
 
 def main(argv: list[str] | None = None) -> None:
