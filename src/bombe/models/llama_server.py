@@ -1,7 +1,10 @@
-"""Start a llama.cpp server (llama-cpp-python's) on loopback for a GGUF file.
+"""Start a llama.cpp server on loopback for a GGUF file.
 
-The tests and perf scripts serve SmolLM2 with it; a user can serve any local model the same
-way. The server logs one access line per request, which is how tests count what reached it.
+Two servers: llama-cpp-python's (`python -m llama_cpp.server`, the default), which the tests
+use: it logs one access line per request, which is how they count what reached it; and
+llama.cpp's own `llama-server` binary (`binary=`, built by `scripts/llama-server.sh`), which
+decodes `parallel` requests together in one batch: on this machine's CPU, eight streams give
+about 1.8 times the tokens per second of one.
 """
 
 from __future__ import annotations
@@ -24,17 +27,33 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    """`python -m llama_cpp.server` as a child process, with its model served as `smollm2`-style alias."""
+    """A llama.cpp server as a child process, with its model served under `alias`.
+
+    `n_ctx` is each request's context; `llama-server` gets `parallel` times as much in all,
+    since it splits its context between its slots.
+    """
 
     def __init__(self, model_path: Path, log_path: Path, port: int | None = None, alias: str = MODEL_ALIAS,
-                 threads: int = 2, n_ctx: int = 2048):
+                 threads: int = 2, n_ctx: int = 2048, binary: Path | None = None, parallel: int = 1):
         self.model_path = model_path
         self.log_path = log_path
         self.port = port or free_port()
         self.alias = alias
         self.threads = threads
         self.n_ctx = n_ctx
+        self.binary = binary
+        self.parallel = parallel
         self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        if self.binary is None:
+            return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias",
+                    self.alias, "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
+                    "--n_threads", str(self.threads)]
+        return [str(self.binary), "--model", str(self.model_path), "--alias", self.alias, "--host", "127.0.0.1",
+                "--port", str(self.port), "--ctx-size", str(self.n_ctx * self.parallel), "--parallel",
+                str(self.parallel), "--threads", str(self.threads), "--threads-batch", str(self.threads),
+                "--no-webui"]
 
     @property
     def url(self) -> str:
@@ -47,10 +66,7 @@ class LlamaServer:
     def start(self, timeout: float = 60.0) -> LlamaServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", self.alias,
-             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-             "--n_threads", str(self.threads)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            self.command(), stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
