@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,32 @@ def test_in_process_gguf_model(smollm2_path, tasks_file, tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "sum.json").read_text())
     assert summary["samples"] == 2 and summary["generation"]["completion_tokens"] > 0
+
+
+@pytest.mark.slow
+def test_llama_cpp_own_server_answers_requests_in_parallel_slots(smollm2_path, tmp_path):
+    """llama.cpp's `llama-server` (built by scripts/llama-server.sh; slow: it compiles llama.cpp
+    once) serves the same client, and its slots decode concurrent requests together."""
+    from bombe.models.llama_server import LlamaServer
+
+    root = Path(__file__).resolve().parent.parent
+    built = subprocess.run(["bash", str(root / "scripts/llama-server.sh"), sys.executable], capture_output=True,
+                           text=True, timeout=1800)
+    assert built.returncode == 0, built.stderr[-2000:]
+    binary = Path(built.stdout.strip())
+    with LlamaServer(smollm2_path, tmp_path / "server.log", binary=binary, parallel=2, n_ctx=1024) as server:
+        model = client(server, concurrency=2)
+        prompts = [Prompt("chat", messages=(("user", f"Write a Python function that returns {i}."),))
+                   for i in range(2)]
+
+        async def both():
+            try:
+                return await asyncio.gather(*(model.generate(p, GenerationParams(temperature=0.0, max_tokens=16), 1, 0)
+                                              for p in prompts))
+            finally:
+                await model.close()
+        replies = asyncio.run(both())
+        assert [len(r.texts) for r in replies] == [1, 1]
+        assert all(r.completion_tokens > 0 and r.prompt_tokens > 0 for r in replies)
+        slots = json.loads(urllib.request.urlopen(server.url.removesuffix("/v1") + "/slots", timeout=5).read())
+        assert len(slots) == 2
