@@ -88,7 +88,7 @@ def main() -> None:
 
 
 def table(args: argparse.Namespace, model: str, serving: list[str]) -> None:
-
+    """Run each strategy with `bombe solve` against `model`, then print the comparison."""
     strategies = [s for s in args.strategies.split(",") if s]
     runs, seconds = [], {}
     for strategy in strategies:

@@ -150,7 +150,7 @@ class CandidateServer:
         self.own_pid_namespace = own_pid_namespace
         self.use_seccomp = use_seccomp
         self.candidate_ids = self._candidate_ids(as_nobody)
-        self.fresh_namespaces = self._probe_namespaces(self.candidate_ids)
+        self.fresh_namespaces = self._enter_own_user_namespace_if_it_works(self.candidate_ids)
         self.spare: _Spare | None = None
 
     @staticmethod
@@ -172,7 +172,7 @@ class CandidateServer:
         return os.getuid(), os.getgid()
 
     @staticmethod
-    def _probe_namespaces(ids: tuple[int, int]) -> bool:
+    def _enter_own_user_namespace_if_it_works(ids: tuple[int, int]) -> bool:
         """Enter a user namespace of our own, if a throwaway child shows that it works here and
         that a candidate can then get fresh namespaces in it; once entered, there is no way back."""
         if not linux.clone_supported():
