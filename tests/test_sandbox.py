@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 
 import pytest
 
 from bombe.sandbox import Job, Limits, Sandbox, available_levels
+from bombe.sandbox.channel import CandidateChannel, CandidateGone
 from bombe.sandbox.isolation import IsolationUnavailable, choose_level
 from bombe.task import CallTest
 
@@ -128,3 +130,13 @@ def test_an_assert_failing_after_a_caught_candidate_exception_is_a_fail(sandbox)
             "    assert candidate(2) == 3\n")
     outcome = sandbox.run_one(Job(code, "f", checks=[test], call_check=True))
     assert outcome.status == "fail" and "AssertionError" in outcome.error
+
+
+def test_a_channel_closed_before_the_program_is_sent_is_a_gone_candidate():
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    theirs.close()
+    channel = CandidateChannel(ours, 1 << 16, time.monotonic() + 1)
+    with pytest.raises(CandidateGone):
+        channel.load(DOUBLE, "f")
+    assert channel.gone == "channel closed"
+    ours.close()

@@ -65,7 +65,12 @@ class CandidateChannel:
 
     def load(self, code: str, entry_point: str, setup: str = "") -> dict:
         """Send the program; return its load report: status ready, invalid or load_error."""
-        wire.send_msg(self.sock, {"code": code, "entry_point": entry_point, "setup": setup})
+        try:
+            wire.send_msg(self.sock, {"code": code, "entry_point": entry_point, "setup": setup})
+        except OSError:
+            # The candidate's end is gone before it got the program: its zygote died with
+            # the channel still in flight. The caller's next zygote message finds that out.
+            raise self._lost("channel closed") from None
         report = self._recv()
         if report.get("status") not in ("ready", "invalid", "load_error"):
             raise self._lost("protocol violation: bad load report")
