@@ -25,6 +25,9 @@ from bombe.strategies.visible import VisibleTask
 from bombe.task import CallTest
 
 Inputs = tuple[list, dict]  # (args, kwargs) of one call
+# MBPP+ prompts' asserts call math.isclose and sys.getsizeof without importing them (EvalPlus's
+# harness has them).
+ASSERT_PRELUDE = "import math\nimport sys\n"
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,8 @@ class Executor:
             jobs.append(Job(program, entry, calls=calls, setup=task.setup, limits=self._limits,
                             call_timeouts=[self._call_seconds] * len(calls)))
             if task.asserts:
-                jobs.append(Job(program, task.entry_point, checks=list(task.asserts), prelude=task.prompt,
+                jobs.append(Job(program, task.entry_point, checks=list(task.asserts),
+                                prelude=ASSERT_PRELUDE + task.prompt,
                                 setup=task.setup, limits=self._limits))
         async with self._lock:
             outcomes = await asyncio.to_thread(self._sandbox.run_all, jobs)

@@ -16,6 +16,8 @@ Visible checks are, in order of preference:
 from __future__ import annotations
 
 import ast
+import builtins
+import keyword
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -155,6 +157,21 @@ def _longest_literal(text: str) -> tuple[bool, Any]:
     return False, None
 
 
+_WORKING = re.compile(r"^[\w\s.()+\-*/%]+?=+\s*")  # "19 - 5 - 6 = 8": arithmetic, then its result
+
+
+def _stated_value(text: str) -> tuple[bool, Any]:
+    """The value a docstring states after its separator. A worked computation
+    (`f(x) -> 19 - 5 - 6 = 8`, `== 1 + 9 + 0 = 10`) states its value after the last `=`."""
+    text = text.strip()
+    ok, value = _literal(text.rstrip(".,;:").strip())
+    if ok:
+        return ok, value
+    if _WORKING.match(text):
+        return _longest_literal(re.split(r"=+", text)[-1])
+    return _longest_literal(text)
+
+
 def _call_end(text: str, open_at: int) -> int | None:
     """Index just past the parenthesis closing the one at `open_at`, skipping string literals."""
     depth, i, quote = 0, open_at, None
@@ -198,10 +215,39 @@ def _call_arguments(source: str, entry_point: str) -> tuple[list, dict] | None:
 
 
 def parse_examples(prompt: str, entry_point: str) -> list[VisibleCall]:
-    """The call/expected examples written in a prompt, in order, each input once."""
-    found: list[VisibleCall] = []
+    """The call/expected examples written in a prompt, in order, each input once.
+
+    Some prompts' examples call the function by another name (HumanEval/81's
+    `numerical_letter_grade` shows `grade_equation(...) ==> ...`): when none call the entry
+    point, examples of the one name the prompt calls but never defines stand for it."""
+    found = _examples_of(prompt, entry_point, entry_point)
+    if not found:
+        aliases = _undefined_names_called(prompt, entry_point)
+        if len(aliases) == 1:
+            found = _examples_of(prompt, entry_point, aliases[0])
+    return found
+
+
+def _undefined_names_called(prompt: str, entry_point: str) -> list[str]:
+    """Names called after the entry point's signature that the prompt neither defines nor
+    imports and that are not builtins: in the order first called."""
+    signature = re.search(rf"def\s+{re.escape(entry_point)}\s*\(", prompt)
+    body = prompt[signature.end():] if signature else prompt
+    defined = set(re.findall(r"(?:def|class)\s+(\w+)", prompt)) | set(re.findall(r"import\s+([\w, ]+)", prompt))
+    names: list[str] = []
+    for name in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\s*\(", body):
+        if name in defined or name in names or name == entry_point or hasattr(builtins, name) \
+                or keyword.iskeyword(name):
+            continue
+        names.append(name)
+    return names
+
+
+def _examples_of(prompt: str, entry_point: str, called: str) -> list[VisibleCall]:
+    """Examples calling `called` (the entry point, or the name the prompt's examples use for it)."""
+    found: list[tuple[list, dict, Any, str]] = []  # args, kwargs, value, the text that stated it
     seen: set[str] = set()
-    pattern = re.compile(rf"(?<![\w.]){re.escape(entry_point)}\s*\(")
+    pattern = re.compile(rf"(?<![\w.]){re.escape(called)}\s*\(")
     # Skip the signature itself: examples live after the `def` line.
     start = 0
     signature = re.search(rf"def\s+{re.escape(entry_point)}\s*\(", prompt)
@@ -212,7 +258,7 @@ def parse_examples(prompt: str, entry_point: str) -> list[VisibleCall]:
         end = _call_end(prompt, match.end() - 1)
         if end is None:
             continue
-        arguments = _call_arguments(prompt[match.start():end], entry_point)
+        arguments = _call_arguments(prompt[match.start():end], called)
         if arguments is None:
             continue
         line_start = prompt.rfind("\n", 0, match.start()) + 1
@@ -220,10 +266,11 @@ def parse_examples(prompt: str, entry_point: str) -> list[VisibleCall]:
         line_end = len(prompt) if line_end == -1 else line_end
         rest = prompt[end:line_end]
         before = prompt[line_start:match.start()].strip()
-        ok, expected = False, None
+        ok, expected, stated = False, None, ""
         separator = _SEPARATOR.match(rest)
         if separator and rest[separator.end():].strip():
-            ok, expected = _longest_literal(rest[separator.end():])
+            stated = rest[separator.end():].strip()
+            ok, expected = _stated_value(stated)
         elif separator or rest.strip().lower() == "should" or (before.endswith(">>>") and not rest.strip()) or (before == "assert" and not rest.strip()):
             # the value is on the next non-empty line (`>>> f(x)` then `y`, or "should\n return y")
             following = prompt[line_end + 1:].lstrip("\n")
@@ -235,7 +282,8 @@ def parse_examples(prompt: str, entry_point: str) -> list[VisibleCall]:
                     joined = " ".join((rest + " " + next_line).split())
                     again = _SEPARATOR.match(joined)
                     if again:
-                        ok, expected = _longest_literal(joined[again.end():])
+                        stated = joined[again.end():]
+                        ok, expected = _stated_value(stated)
         if not ok:
             continue
         args, kwargs = arguments
@@ -243,8 +291,12 @@ def parse_examples(prompt: str, entry_point: str) -> list[VisibleCall]:
         if key in seen:
             continue
         seen.add(key)
-        found.append(make_call(args, kwargs, expected))
-    return found
+        found.append((args, kwargs, expected, stated))
+    # `bf("Earth", "Mercury") ==> ("Venus")` beside examples that state tuples means a 1-tuple,
+    # though Python reads the parentheses as grouping.
+    tuples = any(type(value) is tuple for _, _, value, _ in found)
+    return [make_call(args, kwargs, (value,) if tuples and stated.startswith("(") and type(value) is not tuple
+                      else value) for args, kwargs, value, stated in found]
 
 
 def _assert_call(code: str, entry_point: str) -> VisibleCall | None:
