@@ -281,6 +281,22 @@ def test_the_pool_runs_each_behaviour_once_and_counts_votes(box):
     assert {e.program for e in pool.survivors()} == {ADD, SUB}
 
 
+def test_behaviours_are_represented_by_the_greedy_program_else_the_first_sampled(box):
+    pool = Pool(Executor(box, BudgetTracker(Budget()), _view()), [([1, 10], {})])
+
+    async def go():
+        await pool.add([ADD_LOOP], "greedy")
+        await pool.add([ADD, SUB, ADD_TOO], "sample")
+    asyncio.run(go())
+    # ADD is shorter, but the checks cannot tell it from greedy's program, which is submitted.
+    assert pool.entry_of(ADD).program == ADD_LOOP and select(pool) == [ADD_LOOP]
+    assert pool.entry_of(SUB).first == 2
+
+    later = Pool(Executor(box, BudgetTracker(Budget()), _view()), [([1, 10], {})])
+    asyncio.run(later.add([ADD_LOOP, ADD], "sample"))
+    assert later.entry_of(ADD).program == ADD_LOOP  # no greedy program: the first sampled
+
+
 def test_failures_say_which_visible_check_failed_and_how(box):
     tracker = BudgetTracker(Budget())
     view = _view(((2, 3, 5), (1, 1, 2)))

@@ -24,11 +24,29 @@ class Entry:
     programs: list[str] = field(default_factory=list)
     votes: int = 0
     origins: list[str] = field(default_factory=list)
+    first: int = 0  # the number of the sample that first showed this behaviour (0: the first)
+
+    @property
+    def greedy(self) -> bool:
+        return "greedy" in self.origins
 
     @property
     def program(self) -> str:
-        """The representative: the shortest program with this behaviour."""
-        return min(self.programs, key=lambda p: (len(p), p))
+        """The representative: the greedy program if it behaves so, else the first one sampled.
+
+        Not the shortest: among programs the checks cannot tell apart, the shortest is often the
+        one that skips an edge case or takes a slower route (trial division to n, not to its
+        square root), and a reply cut off at max_tokens is short too. The greedy program is the
+        model's most likely one; any other is a fair draw."""
+        if self.greedy:
+            return self.programs[self.origins.index("greedy")]
+        return self.programs[0]
+
+
+def preference(entry: Entry) -> tuple:
+    """The tie-break between behaviours no check or vote tells apart: greedy's first, then the
+    earliest sampled."""
+    return (not entry.greedy, entry.first)
 
 
 @dataclass
@@ -45,8 +63,16 @@ class Cluster:
         return self.entries[0].behaviour
 
     @property
+    def greedy(self) -> bool:
+        return any(e.greedy for e in self.entries)
+
+    @property
+    def first(self) -> int:
+        return min(e.first for e in self.entries)
+
+    @property
     def program(self) -> str:
-        best = max(self.entries, key=lambda e: (e.votes, -len(e.program)))
+        best = min(self.entries, key=lambda e: (not e.greedy, -e.votes, e.first))
         return best.program
 
 
@@ -64,7 +90,9 @@ class Pool:
         execution budget cannot run are dropped (BudgetExceeded when none could run)."""
         new: list[Entry] = []
         to_run: list[str] = []
+        index: dict[str, int] = {}  # each program's sample number, the first time it is in the batch
         for program in programs:
+            index.setdefault(program, self.samples)
             self.samples += 1
             if program in self._by_text:
                 self.entries[self._by_text[program]].votes += 1
@@ -77,7 +105,7 @@ class Pool:
             key = behaviour.fingerprint
             entry = self.entries.get(key)
             if entry is None:
-                entry = self.entries[key] = Entry(behaviour)
+                entry = self.entries[key] = Entry(behaviour, first=index[program])
                 new.append(entry)
             entry.programs.append(program)
             entry.origins.append(origin)
@@ -129,7 +157,7 @@ def clusters(entries: Sequence[Entry], visible: int) -> list[Cluster]:
 
 
 def rank(found: list[Cluster]) -> list[Cluster]:
-    return sorted(found, key=lambda c: (-c.score, -c.behaviour.ok_fraction, len(c.program), c.program))
+    return sorted(found, key=lambda c: (-c.score, -c.behaviour.ok_fraction, not c.greedy, c.first))
 
 
 def select(pool: Pool, k: int = 1) -> list[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bombe.models.extract import code_blocks
 from bombe.strategies.base import BudgetExceeded, Context, Solution, Strategy
-from bombe.strategies.behaviour import Entry, Pool, informative_inputs
+from bombe.strategies.behaviour import Entry, Pool, informative_inputs, preference
 from bombe.strategies.filter_cluster import fingerprint_inputs
 from bombe.strategies.runtime import ERROR, MISSING
 
@@ -98,7 +98,7 @@ def consensus_order(entries: Sequence[Entry], visible: int) -> list[Entry]:
 
     def score(entry: Entry) -> float:
         return sum(other.votes * similarity(entry, other, positions) for other in entries)
-    return sorted(entries, key=lambda e: (-e.behaviour.visible_passed, -score(e), -e.votes, len(e.program)))
+    return sorted(entries, key=lambda e: (-e.behaviour.visible_passed, -score(e), -e.votes, *preference(e)))
 
 
 @dataclass

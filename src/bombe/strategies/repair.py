@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bombe.models.prompts import Prompt
 from bombe.strategies.base import BudgetExceeded, Context, Solution, Strategy
-from bombe.strategies.behaviour import Entry, Pool
+from bombe.strategies.behaviour import Entry, Pool, preference
 
 FEEDBACK = (
     "Your code:\n\n```python\n{code}\n```\n\nfails these checks:\n{failures}\n\n"
@@ -84,6 +84,6 @@ class Repair(Strategy):
         except BudgetExceeded as exc:
             notes["stopped"] = str(exc)
         loaded = [e for e in pool.entries.values() if e.behaviour.loaded] or list(pool.entries.values())
-        loaded.sort(key=lambda e: (-e.behaviour.visible_passed, -order.get(id(e), 0), -e.votes, len(e.program)))
+        loaded.sort(key=lambda e: (-e.behaviour.visible_passed, -order.get(id(e), 0), -e.votes, *preference(e)))
         notes["behaviours"] = len(pool.entries)
         return Solution([e.program for e in loaded[: ctx.k]], notes)

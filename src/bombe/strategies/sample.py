@@ -2,7 +2,9 @@
 
 The ranking: most visible checks passed, then the program that agrees with most others on the
 visible inputs (a majority vote of outputs, which costs nothing beyond the visible run), then
-the shortest. The first program is the greedy one (temperature 0), so it always competes.
+the greedy program, then the earliest sampled. The first program is the greedy one
+(temperature 0), so it always competes, and among programs that pass the same visible checks
+it is the one submitted.
 Sampling stops early once `stop_after` programs pass every visible check, so a
 task the model finds easy does not use up its budget.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bombe.strategies.base import BudgetExceeded, Context, Solution, Strategy
-from bombe.strategies.behaviour import Pool
+from bombe.strategies.behaviour import Pool, preference
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Sample(Strategy):
             if self.stop_after and sum(1 for e in pool.entries.values() if e.behaviour.passes_visible) >= self.stop_after:
                 break
         entries = sorted(pool.entries.values(), key=lambda e: (
-            -(e.behaviour.loaded), -e.behaviour.visible_passed, -e.votes, len(e.program), e.program))
+            -(e.behaviour.loaded), -e.behaviour.visible_passed, -e.votes, *preference(e)))
         notes = {"samples": pool.samples, "behaviours": len(pool.entries),
                  "passing_visible": sum(1 for e in pool.entries.values() if e.behaviour.passes_visible)}
         if stopped:
