@@ -378,18 +378,31 @@ class ScriptedModel:
         self.concurrency = 1
         self.text = text
         self.prompts: list[Prompt] = []
+        self.temperatures: list[float] = []
 
     async def generate(self, prompt: Prompt, params: GenerationParams, n: int, seed: int) -> Reply:
         self.prompts.append(prompt)
+        self.temperatures.append(params.temperature)
         return Reply([self.text] * n, 10 * n, 5 * n, 1.0)
 
 
-def _context(task: VisibleTask, model):
+def _context(task: VisibleTask, model, sandbox=None, budget: Budget | None = None):
     from bombe.models.prompts import Templates
     from bombe.strategies.base import Context
 
-    tracker = BudgetTracker(Budget(tokens=5000))
-    return Context(task, ModelAccess(model, tracker), None, tracker, "chat", Templates.load())
+    tracker = BudgetTracker(budget or Budget(tokens=5000))
+    executor = Executor(sandbox, tracker, task) if sandbox is not None else None
+    return Context(task, ModelAccess(model, tracker), executor, tracker, "chat", Templates.load())
+
+
+def test_repair_samples_new_fixes_when_the_model_keeps_answering_with_the_same_behaviour(box):
+    model = ScriptedModel(f"```python\n{SUB}```")  # fails add(5, 7) == 12, whatever it is told
+    view = _view(((5, 7, 12),))
+    solution = asyncio.run(make_strategy("repair", {"rounds": "4"}).solve(_context(view, model, box)))
+    assert solution.submissions == [SUB] and solution.notes["rounds"] == 4
+    # The greedy program, one focused fix, then fixes sampled at the sampling temperature.
+    assert model.temperatures == [0.0, 0.2, 0.8, 0.8, 0.8]
+    assert "add(5, 7) returned -2, expected 12" in model.prompts[1].messages[-1][1]
 
 
 def test_tasks_without_examples_get_model_written_inputs_and_their_mutants():

@@ -4,9 +4,11 @@ Start from n programs (one greedy program when n is 1). A program that fails a v
 goes back to the model with the failing checks (the call, the exception or the wrong output)
 and a request for a fixed version, for up to r rounds. With n > 1 this is a tree: every round,
 the `width` most promising failing programs (most visible checks passed) each get `branch`
-fixes. A fix that behaves like a program already seen is not expanded again (execution
-fingerprints). The search stops when a program passes every visible check; the submission is
-the best program by visible checks passed, the latest first among equals.
+fixes. A fix that behaves like a program already seen adds no new program to repair (execution
+fingerprints); when no failing program is left unrepaired, the best one is sent back again and
+its fixes are sampled at `temperature`. The search stops when a program passes every visible
+check, or at the budget or the round limit; the submission is the best program by visible
+checks passed, the latest first among equals.
 """
 
 from __future__ import annotations
@@ -61,21 +63,26 @@ class Repair(Strategy):
             frontier = await pool.add(await ctx.sample_programs(first, self.n, temperature), "sample")
             for entry in frontier:
                 order[id(entry)] = 0
-            expanded: set[int] = set()
+            expansions: dict[int, int] = {}  # id(entry) -> how many times it was sent back
             for round_number in range(1, self.rounds + 1):
                 if any(e.behaviour.passes_visible for e in pool.entries.values()) or not ctx.task.has_checks:
                     break
-                candidates = [e for e in pool.entries.values()
-                              if id(e) not in expanded and not e.behaviour.passes_visible]
-                candidates.sort(key=lambda e: (-e.behaviour.visible_passed, -order.get(id(e), 0), -e.votes))
+                # Programs not yet sent back first; when every failing behaviour has been, the
+                # best is sent back again, and its fixes sampled: a small model often answers
+                # a fix request with the same behaviour, and asking the same way again would too.
+                candidates = [e for e in pool.entries.values() if not e.behaviour.passes_visible]
+                candidates.sort(key=lambda e: (expansions.get(id(e), 0), -e.behaviour.visible_passed,
+                                               -order.get(id(e), 0), -e.votes))
                 if not candidates:
                     break
                 notes["rounds"] = round_number
                 for entry in candidates[: self.width]:
-                    expanded.add(id(entry))
+                    again = expansions.get(id(entry), 0)
+                    expansions[id(entry)] = again + 1
                     prompt = feedback_prompt(ctx, first, entry.program, entry)
+                    focused = self.branch == 1 and again == 0
                     fixes = await ctx.sample_programs(prompt, self.branch,
-                                                      self.fix_temperature if self.branch == 1 else self.temperature)
+                                                      self.fix_temperature if focused else self.temperature)
                     notes["fixes"] += len(fixes)
                     for new in await pool.add(fixes, f"fix{round_number}"):
                         order[id(new)] = round_number
