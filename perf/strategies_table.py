@@ -137,4 +137,7 @@ def table(args: argparse.Namespace, model: str, serving: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted: every finished task is in the store; rerun the same command to resume")
