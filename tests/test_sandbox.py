@@ -140,3 +140,22 @@ def test_a_channel_closed_before_the_program_is_sent_is_a_gone_candidate():
         channel.load(DOUBLE, "f")
     assert channel.gone == "channel closed"
     ours.close()
+
+
+def test_a_harness_error_is_reported_and_the_worker_starts_afresh(monkeypatch):
+    from bombe.sandbox import pool
+
+    with Sandbox(workers=1, limits=Limits(timeout=3)) as box:
+        job = Job(DOUBLE, "f", calls=[CallTest(args=[1], expected=2)])
+        assert box.run_one(job).passed
+        before = box._workers[0].candidates.process.pid
+        real = pool.verdict.judge_calls
+
+        def broken_once(*args, **kwargs):
+            monkeypatch.setattr(pool.verdict, "judge_calls", real)
+            raise RuntimeError("a bug in the harness")
+        monkeypatch.setattr(pool.verdict, "judge_calls", broken_once)
+        outcome = box.run_one(job)
+        assert outcome.status == "killed" and "RuntimeError: a bug in the harness" in outcome.error
+        assert box._workers[0].candidates.process.pid != before
+        assert box.run_one(job).passed

@@ -199,7 +199,7 @@ class Worker:
             if zygote is not None:
                 zygote.close()
 
-    def _restart(self) -> None:
+    def restart(self) -> None:
         self.close()
         self.judges = None
         self.candidates = Zygote(self.level, "candidate", self.limits)
@@ -208,7 +208,7 @@ class Worker:
         try:
             return self._run(job)
         except WorkerDied as exc:
-            self._restart()
+            self.restart()
             return Outcome("killed", 0, 0, f"sandbox worker lost: {exc}", 0.0)
 
     def _run(self, job: Job) -> Outcome:
@@ -363,6 +363,11 @@ class Sandbox:
                         outcome = worker.run(job)
                     except Exception as exc:  # noqa: BLE001 - a harness bug must not hang the batch
                         outcome = Outcome("killed", 0, 0, f"sandbox error: {type(exc).__name__}: {exc}", 0.0)
+                        # Its zygotes may be mid-job: the next job gets fresh ones.
+                        try:
+                            worker.restart()
+                        except Exception:  # noqa: BLE001 - the next job's WorkerDied restarts again
+                            pass
                     done.put((index, outcome))
             finally:
                 self._idle.put(worker)
