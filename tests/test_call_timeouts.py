@@ -44,7 +44,8 @@ def test_replies_carry_the_seconds_the_parent_waited_for_them(sandbox):
     assert sandbox.run_one(job).status == "pass"
     seconds = [reply.seconds for reply in job.replies]
     assert seconds[1] >= 0.8
-    assert seconds[0] < 0.5 and seconds[2] < 0.5
+    # The sleep is the second call's alone (not a fixed bound: a loaded machine slows every call).
+    assert seconds[0] + seconds[2] < seconds[1]
 
 
 def test_a_candidate_stuck_after_replying_early_still_times_out(sandbox):
