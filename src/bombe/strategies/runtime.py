@@ -161,6 +161,7 @@ class Executor:
         self._limits = limits or Limits(timeout=5.0)
         self._call_seconds = call_seconds
         self._lock = asyncio.Lock()
+        self._visible_tests: list[CallTest] | None = None
         self.jobs_run = 0
 
     @property
@@ -180,17 +181,21 @@ class Executor:
 
             raise BudgetExceeded("the execution budget cannot run another program")
         programs = list(programs[:allowed])
-        calls = [c.call_test() for c in task.calls] + [CallTest(args=list(a), kwargs=dict(k)) for a, k in inputs]
         entry = task.call_entry_point or task.entry_point
-        jobs: list[Job] = []
-        for program in programs:
-            jobs.append(Job(program, entry, calls=calls, setup=task.setup, limits=self._limits,
-                            call_timeouts=[self._call_seconds] * len(calls)))
-            if task.asserts:
-                jobs.append(Job(program, task.entry_point, checks=list(task.asserts),
-                                prelude=ASSERT_PRELUDE + task.prompt,
-                                setup=task.setup, limits=self._limits))
+        # The judge compares a projected task's outputs (EvalPlus: a set, a complex number as a
+        # tuple, a re.Match as a bool), so its asserts call through the projection too.
+        asserts = list(task.asserts) if not task.call_entry_point else \
+            [f"{task.entry_point} = {task.call_entry_point}\n{check}" for check in task.asserts]
         async with self._lock:
+            visible = await self._visible()
+            calls = visible + [CallTest(args=list(a), kwargs=dict(k)) for a, k in inputs]
+            jobs: list[Job] = []
+            for program in programs:
+                jobs.append(Job(program, entry, calls=calls, setup=task.setup, limits=self._limits,
+                                call_timeouts=[self._call_seconds] * len(calls)))
+                if asserts:
+                    jobs.append(Job(program, entry, checks=asserts, prelude=ASSERT_PRELUDE + task.prompt,
+                                    setup=task.setup, limits=self._limits))
             outcomes = await asyncio.to_thread(self._sandbox.run_all, jobs)
         self._tracker.charge_executions(len(jobs))
         self.jobs_run += len(jobs)
@@ -200,6 +205,29 @@ class Executor:
             assert_outcome = outcomes[i * per_program + 1] if task.asserts else None
             behaviours.append(self._behaviour(calls, call_job, outcome, assert_outcome))
         return behaviours
+
+    async def _visible(self) -> list[CallTest]:
+        """The visible call checks, with the values the prompt states projected as the judge
+        projects outputs (once per task): a stub returning each stated value in turn is called
+        through the task's projection in the sandbox. Values it cannot project stay as stated."""
+        if self._visible_tests is None:
+            tests = [c.call_test() for c in self._task.calls]
+            if self._task.call_entry_point and tests:
+                tests = await asyncio.to_thread(self._project, tests)
+            self._visible_tests = tests
+        return self._visible_tests
+
+    def _project(self, tests: list[CallTest]) -> list[CallTest]:
+        task = self._task
+        stub = (f"_bombe_stated = iter([{', '.join(repr(t.expected) for t in tests)}])\n"
+                f"def {task.entry_point}(*args, **kwargs):\n    return next(_bombe_stated)\n")
+        job = Job(stub, task.call_entry_point, calls=[CallTest(args=t.args, kwargs=t.kwargs) for t in tests],
+                  setup=task.setup, limits=self._limits)
+        self._sandbox.run_one(job)
+        replies = job.replies or []
+        if len(replies) != len(tests) or not all(r.ok for r in replies):
+            return tests
+        return [t.model_copy(update={"expected": r.value}) for t, r in zip(tests, replies)]
 
     def _behaviour(self, calls: list[CallTest], job: Job, outcome, assert_outcome) -> Behaviour:
         task = self._task

@@ -337,9 +337,16 @@ def visible_task(task: Task) -> VisibleTask:
                 asserts.append(str(first))
     else:
         calls = parse_examples(task.prompt, entry_point)
-        if not calls:  # asserts the prompt shows that are not plain pairs (MBPP+: `assert set(f(x)) == ...`)
-            asserts = [line.strip() for line in task.prompt.splitlines()
-                       if line.strip().startswith("assert ") and entry_point in line]
+        if not calls:  # the asserts the prompt shows: pairs where they are (`assert (f(x)) == y`),
+            # else run as they are (MBPP+: `assert set(f(x)) == ...`)
+            for line in task.prompt.splitlines():
+                line = line.strip()
+                if line.startswith("assert ") and entry_point in line:
+                    call = _assert_call(line, entry_point)
+                    if call is not None:
+                        calls.append(call)
+                    else:
+                        asserts.append(line)
         if not calls and not asserts and task.tests is not None and task.hidden_tests is not None \
                 and not task.expected_from_reference:
             calls = [make_call(list(t.args), dict(t.kwargs), t.expected) for t in task.tests]
