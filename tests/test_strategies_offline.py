@@ -75,6 +75,16 @@ def test_a_worked_computation_states_its_value_last_and_parentheses_beside_tuple
     assert [c.call_test().expected for c in parse_examples(alone, "g")] == ["B"]
 
 
+def test_prose_is_neither_a_worked_computation_nor_a_name_for_the_function():
+    because = 'def f(n):\n    """\n    f(2) == 4 because x = 2\n    f(3) -> True (as n = 3)\n    """\n'
+    assert [c.call_test().expected for c in parse_examples(because, "f")] == [4, True]
+    # "numbers (ints)" calls nothing: the one name the examples call stands for the function.
+    prose = ('from typing import List, Tuple\n\n\ndef count(xs):\n    """Count the numbers (ints) in xs.\n'
+             '    Example:\n    tally([1, 2]) ==> 2\n    """\n')
+    [call] = parse_examples(prose, "count")
+    assert call.inputs == ([[1, 2]], {}) and call.call_test().expected == 2
+
+
 def test_float_examples_compare_within_a_tolerance():
     [call] = parse_examples('def f(x):\n    """\n    >>> f(2)\n    0.5\n    """\n', "f")
     assert call.atol and call.call_test().expected == 0.5
@@ -395,6 +405,46 @@ def _context(task: VisibleTask, model, sandbox=None, budget: Budget | None = Non
     return Context(task, ModelAccess(model, tracker), executor, tracker, "chat", Templates.load())
 
 
+def _projected_view(calls=(), asserts=()) -> VisibleTask:
+    """A task whose outputs the judge projects as EvalPlus does (a set compared as a sorted list)."""
+    from bombe.benchmarks.evalplus import call_entry_point_source
+    from bombe.strategies.visible import make_call
+
+    setup = call_entry_point_source("uniq", None, "sorted(out)")
+    return VisibleTask("toy/projected", "def uniq(xs):\n    pass\n", "uniq",
+                       tuple(make_call([xs], {}, expected) for xs, expected in calls), tuple(asserts),
+                       setup=setup, call_entry_point="_bombe_call")
+
+
+UNIQ_SET = "def uniq(xs):\n    return set(xs)\n"
+UNIQ_LIST = "def uniq(xs):\n    return list(xs)\n"
+
+
+def test_projected_tasks_judge_visible_values_and_asserts_through_the_projection(box):
+    # The prompt states a set; the judge compares the projection, a sorted list.
+    tracker = BudgetTracker(Budget(executions=3))
+    executor = Executor(box, tracker, _projected_view(calls=[([3, 1, 3, 2], {1, 2, 3})]))
+    right, wrong = asyncio.run(executor.run([UNIQ_SET, UNIQ_LIST]))
+    assert right.passes_visible and not wrong.passes_visible
+    # The projection is a sandbox job too, charged with the two programs' jobs.
+    assert tracker.spent.executions == 3 and executor.jobs_run == 3
+    with pytest.raises(BudgetExceeded):
+        asyncio.run(executor.run([UNIQ_SET]))
+    # An assert calls the function by its name, and goes through the projection all the same.
+    view = _projected_view(asserts=["assert uniq([2, 1, 2]) == [1, 2]"])
+    right, wrong = asyncio.run(Executor(box, BudgetTracker(Budget()), view).run([UNIQ_SET, UNIQ_LIST]))
+    assert right.passes_visible and not wrong.passes_visible
+
+
+def test_a_check_whose_inputs_cannot_reach_the_program_is_no_check():
+    prompt = '"""\nWrite angle(c).\nassert math.isclose(angle(0, 1j), 1.57, rel_tol=0.001)\n"""\n'
+    task = Task(task_id="toy/complex", prompt=prompt, entry_point="angle", canonical_solution="",
+                tests=[{"args": [0, 1]}], hidden_tests=[], setup=_projected_view().setup,
+                call_entry_point="_bombe_call", expected_from_reference=True)
+    view = visible_task(task)
+    assert view.calls == () and view.asserts == () and not view.has_checks
+
+
 def test_repair_samples_new_fixes_when_the_model_keeps_answering_with_the_same_behaviour(box):
     model = ScriptedModel(f"```python\n{SUB}```")  # fails add(5, 7) == 12, whatever it is told
     view = _view(((5, 7, 12),))
@@ -450,7 +500,7 @@ def test_visible_asserts_that_are_not_pairs_run_in_the_judge(box):
     assert tracker.spent.executions == 4  # each program: its calls job and its asserts job
 
 
-@pytest.mark.parametrize("benchmark", ["humaneval+", "mbpp+"])
+@pytest.mark.parametrize("benchmark", ["humaneval+", "mbpp+", "mbpp", "mbpp-sanitized"])
 def test_every_visible_check_of_a_real_benchmark_holds_for_its_reference(benchmark, box):
     """A visible check the reference fails would steer every strategy away from right programs."""
     from bombe.benchmarks import load_benchmark
@@ -460,17 +510,19 @@ def test_every_visible_check_of_a_real_benchmark_holds_for_its_reference(benchma
     tasks = [t for t in load_benchmark(benchmark, DATA) if t.canonical_solution]
     views = [(task, visible_task(task)) for task in tasks]
     views = [(task, view) for task, view in views if view.has_checks]
-    assert len(views) >= (142 if benchmark == "humaneval+" else 370)
+    assert len(views) >= MIN_WITH_CHECKS[benchmark]
 
-    async def check_all() -> set[str]:
-        failing = set()
-        for task, view in views:  # the strategies' own executor judges the reference
+    async def failing() -> set[str]:  # the strategies' own executor judges each reference
+        async def judge(task: Task, view: VisibleTask) -> bool:
             code = task.prompt + task.canonical_solution if benchmark == "humaneval+" else task.canonical_solution
             [behaviour] = await Executor(box, BudgetTracker(Budget()), view).run([code])
-            if not behaviour.passes_visible:
-                failing.add(task.task_id)
-        return failing
-    assert asyncio.run(check_all()) == KNOWN_MISLEADING[benchmark]
+            return behaviour.passes_visible
+        verdicts = await asyncio.gather(*(judge(task, view) for task, view in views))
+        return {task.task_id for (task, _), passed in zip(views, verdicts) if not passed}
+    assert asyncio.run(failing()) == KNOWN_MISLEADING.get(benchmark, set())
+
+
+MIN_WITH_CHECKS = {"humaneval+": 142, "mbpp+": 370, "mbpp": 970, "mbpp-sanitized": 420}
 
 
 # Visible checks that the reference fails, each for a reason a prompt parser cannot fix (listed
@@ -480,8 +532,5 @@ KNOWN_MISLEADING = {
         "HumanEval/47",   # the docstring's median of [-10, 4, 6, 1000, 10, 20] is 15.0; it is 8.0
         "HumanEval/116",  # the docstring's examples sort by value, not by the count of ones
         "HumanEval/130",  # `tri(1) = 3` defines the sequence; the function returns a list
-    },
-    "mbpp+": {
-        "Mbpp/124",  # a complex argument cannot cross the judge's channel as an assert's input
     },
 }

@@ -145,7 +145,7 @@ def informative_inputs(entries: Sequence[Entry], visible: int) -> list[int]:
 
 def clusters(entries: Sequence[Entry], visible: int) -> list[Cluster]:
     """Entries grouped by identical outputs on the informative generated inputs, largest first
-    (ties: more inputs answered, then shorter program)."""
+    (ties: more inputs answered, then the cluster greedy's program is in, then the earliest sampled)."""
     keep = informative_inputs(entries, visible)
     groups: dict[tuple, list[Entry]] = {}
     for entry in entries:

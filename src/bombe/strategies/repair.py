@@ -5,8 +5,9 @@ goes back to the model with the failing checks (the call, the exception or the w
 and a request for a fixed version, for up to r rounds. With n > 1 this is a tree: every round,
 the `width` most promising failing programs (most visible checks passed) each get `branch`
 fixes. A fix that behaves like a program already seen adds no new program to repair (execution
-fingerprints); when no failing program is left unrepaired, the best one is sent back again and
-its fixes are sampled at `temperature`. The search stops when a program passes every visible
+fingerprints); when no failing program is left unrepaired, they are sent back again in turn
+(the fewest times sent first, then the most visible checks passed), and their fixes are
+sampled at `temperature`. The search stops when a program passes every visible
 check, or at the budget or the round limit; the submission is the best program by visible
 checks passed, the latest first among equals.
 """

@@ -9,6 +9,7 @@ program's `Behaviour`: what it did on every input, as plain data, judged by trus
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 from collections.abc import Callable, Sequence
@@ -150,6 +151,15 @@ def _describe_args(args: list, kwargs: dict, entry_point: str) -> str:
     return f"{entry_point}({', '.join([show(a) for a in args] + [f'{k}={show(v)}' for k, v in kwargs.items()])})"
 
 
+def _defines(source: str, name: str) -> bool:
+    """Whether `source` defines a top-level function `name`."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.FunctionDef) and node.name == name for node in tree.body)
+
+
 class Executor:
     """Runs programs on the visible checks and extra inputs, one sandbox job per program."""
 
@@ -175,28 +185,35 @@ class Executor:
             return []
         task = self._task
         per_program = 1 + (1 if task.asserts else 0)
-        allowed = self._tracker.grant_executions(len(programs) * per_program) // per_program
-        if allowed <= 0:
-            from bombe.strategies.budget import BudgetExceeded
-
-            raise BudgetExceeded("the execution budget cannot run another program")
-        programs = list(programs[:allowed])
-        entry = task.call_entry_point or task.entry_point
-        # The judge compares a projected task's outputs (EvalPlus: a set, a complex number as a
-        # tuple, a re.Match as a bool), so its asserts call through the projection too.
-        asserts = list(task.asserts) if not task.call_entry_point else \
-            [f"{task.entry_point} = {task.call_entry_point}\n{check}" for check in task.asserts]
         async with self._lock:
             visible = await self._visible()
-            calls = visible + [CallTest(args=list(a), kwargs=dict(k)) for a, k in inputs]
-            jobs: list[Job] = []
-            for program in programs:
-                jobs.append(Job(program, entry, calls=calls, setup=task.setup, limits=self._limits,
-                                call_timeouts=[self._call_seconds] * len(calls)))
-                if asserts:
-                    jobs.append(Job(program, entry, checks=asserts, prelude=ASSERT_PRELUDE + task.prompt,
-                                    setup=task.setup, limits=self._limits))
-            outcomes = await asyncio.to_thread(self._sandbox.run_all, jobs)
+            allowed = self._tracker.grant_executions(len(programs) * per_program) // per_program
+            if allowed <= 0:
+                from bombe.strategies.budget import BudgetExceeded
+
+                raise BudgetExceeded("the execution budget cannot run another program")
+            programs = list(programs[:allowed])
+            return await self._run(programs, inputs, visible, per_program)
+
+    async def _run(self, programs: list[str], inputs: Sequence[Inputs], visible: list[CallTest],
+                   per_program: int) -> list[Behaviour]:
+        task = self._task
+        entry = task.call_entry_point or task.entry_point
+        # The judge compares a projected task's outputs (EvalPlus: a set, a complex number as a
+        # tuple, a re.Match as a bool), so its asserts call through the projection too. An MBPP
+        # adapter's set-up defines the judge's own `entry_point`, which its asserts already call.
+        aliased = task.call_entry_point and not _defines(task.setup, task.entry_point)
+        asserts = [f"{task.entry_point} = {task.call_entry_point}\n{check}" if aliased else check
+                   for check in task.asserts]
+        calls = visible + [CallTest(args=list(a), kwargs=dict(k)) for a, k in inputs]
+        jobs: list[Job] = []
+        for program in programs:
+            jobs.append(Job(program, entry, calls=calls, setup=task.setup, limits=self._limits,
+                            call_timeouts=[self._call_seconds] * len(calls)))
+            if asserts:
+                jobs.append(Job(program, entry, checks=asserts, prelude=ASSERT_PRELUDE + task.prompt,
+                                setup=task.setup, limits=self._limits))
+        outcomes = await asyncio.to_thread(self._sandbox.run_all, jobs)
         self._tracker.charge_executions(len(jobs))
         self.jobs_run += len(jobs)
         behaviours = []
@@ -213,7 +230,11 @@ class Executor:
         if self._visible_tests is None:
             tests = [c.call_test() for c in self._task.calls]
             if self._task.call_entry_point and tests:
+                # One more sandbox job, charged like any other (BudgetExceeded without the budget).
+                self._tracker.grant_executions(1)
                 tests = await asyncio.to_thread(self._project, tests)
+                self._tracker.charge_executions(1)
+                self.jobs_run += 1
             self._visible_tests = tests
         return self._visible_tests
 

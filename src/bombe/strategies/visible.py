@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bombe.sandbox.codec import EncodeError, to_wire
 from bombe.task import CallTest, Task
 
 FLOAT_ATOL = 1e-6
@@ -157,7 +158,8 @@ def _longest_literal(text: str) -> tuple[bool, Any]:
     return False, None
 
 
-_WORKING = re.compile(r"^[\w\s.()+\-*/%]+?=+\s*")  # "19 - 5 - 6 = 8": arithmetic, then its result
+# "19 - 5 - 6 = 8": numbers and operators, then the result; prose ("because x = 2") is not working
+_WORKING = re.compile(r"^[\d\s.()+\-*/%]+?=+\s*")
 
 
 def _stated_value(text: str) -> tuple[bool, Any]:
@@ -229,17 +231,21 @@ def parse_examples(prompt: str, entry_point: str) -> list[VisibleCall]:
 
 
 def _undefined_names_called(prompt: str, entry_point: str) -> list[str]:
-    """Names called after the entry point's signature that the prompt neither defines nor
-    imports and that are not builtins: in the order first called."""
+    """Names called after the entry point's signature, in examples (a call that states a
+    value), that the prompt neither defines nor imports and that are not builtins: in the order
+    first called. Words of prose before parentheses ("numbers (ints)") state no value."""
     signature = re.search(rf"def\s+{re.escape(entry_point)}\s*\(", prompt)
     body = prompt[signature.end():] if signature else prompt
-    defined = set(re.findall(r"(?:def|class)\s+(\w+)", prompt)) | set(re.findall(r"import\s+([\w, ]+)", prompt))
+    imported = re.findall(r"import\s+([\w, ]+)", prompt)
+    defined = set(re.findall(r"(?:def|class)\s+(\w+)", prompt)) | {
+        name for names in imported for name in re.split(r"[\s,]+", names) if name}
     names: list[str] = []
     for name in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\s*\(", body):
         if name in defined or name in names or name == entry_point or hasattr(builtins, name) \
                 or keyword.iskeyword(name):
             continue
-        names.append(name)
+        if _examples_of(prompt, entry_point, name):
+            names.append(name)
     return names
 
 
@@ -322,16 +328,54 @@ def _assert_call(code: str, entry_point: str) -> VisibleCall | None:
     return None
 
 
+def _crosses(call: VisibleCall, expected: bool) -> bool:
+    """Whether the call's inputs (and, where no projection turns it into plain data first, its
+    expected value) are plain data that can cross between the judge and the program."""
+    try:
+        to_wire([call.inputs, _thaw(call.expected) if expected else None])
+    except EncodeError:
+        return False
+    return True
+
+
+def _holds_bool(value: Any) -> bool:
+    if type(value) is bool:
+        return True
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_holds_bool(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_bool(k) or _holds_bool(v) for k, v in value.items())
+    return False
+
+
+def _assert_inputs_cross(code: str, entry_point: str) -> bool:
+    """False when an assert calls the entry point with a literal that is not plain data."""
+    try:
+        tree = ast.parse(code.strip())
+    except SyntaxError:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry_point:
+            arguments = _call_arguments(ast.unparse(node), entry_point)
+            if arguments is not None and not _crosses(make_call(*arguments, None), expected=False):
+                return False
+    return True
+
+
 def visible_task(task: Task) -> VisibleTask:
     """The part of `task` a strategy may see. Copies plain fields; keeps no reference to `task`."""
     entry_point = task.entry_point
     calls: list[VisibleCall] = []
     asserts: list[str] = []
+    projected = task.call_entry_point is not None
     if task.test_list is not None:  # MBPP: the first assert only
         first = task.test_list[0] if task.test_list else None
         if first is not None:
-            call = _assert_call(first, entry_point)
-            if call is not None:
+            # An adapted task (values that are not plain data) is judged by its asserts, run
+            # as they are through the adapter its set-up defines; so is its visible one. So is
+            # one that expects a bool: the judge's `==` takes 0 for False (Mbpp/414's reference).
+            call = None if projected else _assert_call(first, entry_point)
+            if call is not None and _crosses(call, expected=True) and not _holds_bool(_thaw(call.expected)):
                 calls.append(call)
             else:
                 asserts.append(str(first))
@@ -342,11 +386,14 @@ def visible_task(task: Task) -> VisibleTask:
             for line in task.prompt.splitlines():
                 line = line.strip()
                 if line.startswith("assert ") and entry_point in line:
+                    # Inputs that cannot reach the program (MBPP+ 124's `1j`: its hidden inputs
+                    # are plain data that its converter turns into complex numbers) make no check.
                     call = _assert_call(line, entry_point)
-                    if call is not None:
-                        calls.append(call)
-                    else:
+                    if call is None and _assert_inputs_cross(line, entry_point):
                         asserts.append(line)
+                    elif call is not None and _crosses(call, expected=not projected):
+                        calls.append(call)
+        calls = [call for call in calls if _crosses(call, expected=not projected)]
         if not calls and not asserts and task.tests is not None and task.hidden_tests is not None \
                 and not task.expected_from_reference:
             calls = [make_call(list(t.args), dict(t.kwargs), t.expected) for t in task.tests]
