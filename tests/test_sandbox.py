@@ -159,3 +159,16 @@ def test_a_harness_error_is_reported_and_the_worker_starts_afresh(monkeypatch):
         assert outcome.status == "killed" and "RuntimeError: a bug in the harness" in outcome.error
         assert box._workers[0].candidates.process.pid != before
         assert box.run_one(job).passed
+
+
+def test_inputs_that_are_not_plain_data_are_refused_before_a_candidate_starts():
+    good = Job(DOUBLE, "f", calls=[CallTest(args=[1], expected=2)])
+    with Sandbox(workers=1, limits=Limits(timeout=3)) as box:
+        assert box.run_one(good).passed
+        pid = box._workers[0].candidates.process.pid
+        bad = Job(DOUBLE, "f", calls=[CallTest(args=[1], expected=2), CallTest(args=[1j], expected=2j)])
+        outcome = box.run_one(bad)
+        assert outcome.status == "killed" and "not plain data" in outcome.error and outcome.checks_run == 0
+        # No candidate ran, so nothing was left half-done: the worker keeps its zygote.
+        assert box._workers[0].candidates.process.pid == pid
+        assert box.run_one(good).passed

@@ -36,6 +36,12 @@ class Reply(NamedTuple):
     seconds: float | None = None
 
 
+def encode_calls(calls: list[tuple[list, dict]], want_args: bool = False) -> list[dict]:
+    """The calls as the channel sends them; codec.EncodeError when an input is not plain data."""
+    return [{"args": codec.to_wire(list(args)), "kwargs": codec.to_wire(dict(kwargs)), "want_args": want_args}
+            for args, kwargs in calls]
+
+
 class CandidateChannel:
     def __init__(self, sock: socket.socket, max_bytes: int, deadline: float):
         self.sock = sock
@@ -81,10 +87,10 @@ class CandidateChannel:
         }
 
     def send_calls(self, calls: list[tuple[list, dict]], want_args: bool = False) -> None:
-        request = [
-            {"args": codec.to_wire(list(args)), "kwargs": codec.to_wire(dict(kwargs)), "want_args": want_args}
-            for args, kwargs in calls
-        ]
+        self.send_encoded(encode_calls(calls, want_args))
+
+    def send_encoded(self, request: list[dict]) -> None:
+        """Send calls that `encode_calls` made ready."""
         try:
             wire.send_msg(self.sock, {"calls": request})
         except OSError:

@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from bombe.sandbox import isolation, verdict, wire
-from bombe.sandbox.channel import CandidateChannel, CandidateGone, Reply
+from bombe.sandbox import codec, isolation, verdict, wire
+from bombe.sandbox.channel import CandidateChannel, CandidateGone, Reply, encode_calls
 from bombe.sandbox.limits import CANDIDATE_ENV, Limits
 from bombe.task import CallTest, Outcome, Task
 
@@ -213,6 +213,14 @@ class Worker:
 
     def _run(self, job: Job) -> Outcome:
         limits = job.limits or self.limits
+        request = None
+        if job.calls:
+            # Before any candidate starts: inputs that are not plain data are the caller's
+            # mistake, and leave the worker as it was.
+            try:
+                request = encode_calls([(t.args, t.kwargs) for t in job.calls])
+            except codec.EncodeError as exc:
+                return Outcome("killed", 0, 0, f"sandbox error: a call's inputs are not plain data: {exc}", 0.0)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.candidates.send({"op": "spawn", "limits": limits.to_dict()}, theirs.fileno())
@@ -221,7 +229,7 @@ class Worker:
         deadline = time.monotonic() + limits.timeout + 0.5
         with ours:
             if job.calls is not None:
-                load, replies, gone = self._drive_calls(ours, job, limits, deadline)
+                load, replies, gone = self._drive_calls(ours, job, request, limits, deadline)
             else:
                 judged = self._judge(ours, job, limits, deadline)
         self.candidates.send({"op": "finish"})
@@ -231,7 +239,7 @@ class Worker:
         return verdict.judge_asserts(judged, report)
 
     @staticmethod
-    def _drive_calls(sock: socket.socket, job: Job, limits: Limits, deadline: float):
+    def _drive_calls(sock: socket.socket, job: Job, request: list[dict] | None, limits: Limits, deadline: float):
         """Load the candidate, send every call at once, and read the replies in order. With
         per-call limits, each reply has its own deadline: its limit after the previous reply
         (or after the calls were sent), on this trusted process's clock."""
@@ -240,8 +248,8 @@ class Worker:
         limits_each = job.call_timeouts
         try:
             load = channel.load(job.code, job.entry_point, job.setup)
-            if load["status"] == "ready" and job.calls:
-                channel.send_calls([(t.args, t.kwargs) for t in job.calls])
+            if load["status"] == "ready" and request:
+                channel.send_encoded(request)
                 last = time.monotonic()
                 for index in range(len(job.calls)):
                     reply = channel.next_reply(None if limits_each is None else last + limits_each[index])
