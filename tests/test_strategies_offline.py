@@ -396,11 +396,11 @@ class ScriptedModel:
         return Reply([self.text] * n, 10 * n, 5 * n, 1.0)
 
 
-def _context(task: VisibleTask, model, sandbox=None, budget: Budget | None = None):
+def _context(task: VisibleTask, model, sandbox=None):
     from bombe.models.prompts import Templates
     from bombe.strategies.base import Context
 
-    tracker = BudgetTracker(budget or Budget(tokens=5000))
+    tracker = BudgetTracker(Budget(tokens=5000))
     executor = Executor(sandbox, tracker, task) if sandbox is not None else None
     return Context(task, ModelAccess(model, tracker), executor, tracker, "chat", Templates.load())
 

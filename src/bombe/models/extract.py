@@ -61,7 +61,8 @@ def truncate_completion(completion: str) -> str:
     return completion[:cut]
 
 
-def _defines(tree: ast.Module, name: str) -> bool:
+def defines(tree: ast.Module, name: str) -> bool:
+    """Whether the module defines `name` at its top level (a function or a class)."""
     return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name
                for node in tree.body)
 
@@ -88,7 +89,7 @@ def sanitize(code: str, entry_point: str) -> str:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return code
-    if not _defines(tree, entry_point):
+    if not defines(tree, entry_point):
         return code
     imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     definitions: dict[str, ast.stmt] = {}
@@ -118,7 +119,7 @@ def program_from_reply(reply: str, prompt: str, entry_point: str, mode: str) -> 
         return sanitize(prompt + truncate_completion(reply), entry_point)
     blocks = code_blocks(reply)
     code = "\n\n".join(blocks)
-    if code and not _defines(ast.parse(code), entry_point) and f"def {entry_point}" in prompt:
+    if code and not defines(ast.parse(code), entry_point) and f"def {entry_point}" in prompt:
         # The model wrote only the body: it continues the prompt's signature.
         body = code if code.startswith((" ", "\t")) else "\n".join("    " + line for line in code.splitlines())
         return sanitize(prompt.rstrip() + "\n" + body + "\n", entry_point)

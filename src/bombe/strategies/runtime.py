@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bombe.models.cache import CompletionCache, Ledger, complete
+from bombe.models.extract import defines
 from bombe.models.client import GenerationParams, Model
 from bombe.models.prompts import Prompt
 from bombe.sandbox import Job, Limits, Sandbox
@@ -151,15 +152,6 @@ def _describe_args(args: list, kwargs: dict, entry_point: str) -> str:
     return f"{entry_point}({', '.join([show(a) for a in args] + [f'{k}={show(v)}' for k, v in kwargs.items()])})"
 
 
-def _defines(source: str, name: str) -> bool:
-    """Whether `source` defines a top-level function `name`."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return False
-    return any(isinstance(node, ast.FunctionDef) and node.name == name for node in tree.body)
-
-
 class Executor:
     """Runs programs on the visible checks and extra inputs, one sandbox job per program."""
 
@@ -172,6 +164,12 @@ class Executor:
         self._call_seconds = call_seconds
         self._lock = asyncio.Lock()
         self._visible_tests: list[CallTest] | None = None
+        # The judge compares a projected task's outputs (EvalPlus: a set, a complex number as a
+        # tuple, a re.Match as a bool), so its asserts call through the projection too. An MBPP
+        # adapter's set-up defines the judge's own `entry_point`, which its asserts already call.
+        aliased = task.call_entry_point and not defines(ast.parse(task.setup), task.entry_point)
+        self._asserts = [f"{task.entry_point} = {task.call_entry_point}\n{check}" if aliased else check
+                         for check in task.asserts]
         self.jobs_run = 0
 
     @property
@@ -199,12 +197,7 @@ class Executor:
                    per_program: int) -> list[Behaviour]:
         task = self._task
         entry = task.call_entry_point or task.entry_point
-        # The judge compares a projected task's outputs (EvalPlus: a set, a complex number as a
-        # tuple, a re.Match as a bool), so its asserts call through the projection too. An MBPP
-        # adapter's set-up defines the judge's own `entry_point`, which its asserts already call.
-        aliased = task.call_entry_point and not _defines(task.setup, task.entry_point)
-        asserts = [f"{task.entry_point} = {task.call_entry_point}\n{check}" if aliased else check
-                   for check in task.asserts]
+        asserts = self._asserts
         calls = visible + [CallTest(args=list(a), kwargs=dict(k)) for a, k in inputs]
         jobs: list[Job] = []
         for program in programs:

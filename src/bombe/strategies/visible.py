@@ -389,10 +389,10 @@ def visible_task(task: Task) -> VisibleTask:
                     # Inputs that cannot reach the program (MBPP+ 124's `1j`: its hidden inputs
                     # are plain data that its converter turns into complex numbers) make no check.
                     call = _assert_call(line, entry_point)
-                    if call is None and _assert_inputs_cross(line, entry_point):
-                        asserts.append(line)
-                    elif call is not None and _crosses(call, expected=not projected):
+                    if call is not None:
                         calls.append(call)
+                    elif _assert_inputs_cross(line, entry_point):
+                        asserts.append(line)
         calls = [call for call in calls if _crosses(call, expected=not projected)]
         if not calls and not asserts and task.tests is not None and task.hidden_tests is not None \
                 and not task.expected_from_reference:
